@@ -1,0 +1,15 @@
+"""autograd-core: a reverse-mode automatic differentiation engine small enough to read.
+
+    >>> from autograd_core import Value
+    >>> x = Value(2.0)
+    >>> y = x * x + x.sin()
+    >>> y.backward()
+    >>> round(x.grad, 6)  # 2x + cos(x)
+    3.583853
+"""
+from .graph import Node, Tape, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .value import Value, maximum, minimum
+
+__all__ = ["Node", "Value", "Tape", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "maximum", "minimum"]
+__version__ = "0.1.0"
