@@ -21,7 +21,7 @@ import operator
 
 import numpy as np
 
-from .graph import Node
+from .graph import PASS, Node
 
 __all__ = ["Op", "OPS", "where"]
 
@@ -106,8 +106,8 @@ def _split_tie(mine, other):
     return where(mine > other, 1.0, where(mine == other, 0.5, 0.0))
 
 
-add = Op("add", operator.add, lambda g, out, a, b: g, lambda g, out, a, b: g, symbol="+")
-sub = Op("sub", operator.sub, lambda g, out, a, b: g, lambda g, out, a, b: -g, symbol="-")
+add = Op("add", operator.add, PASS, PASS, symbol="+")
+sub = Op("sub", operator.sub, PASS, lambda g, out, a, b: -g, symbol="-")
 mul = Op("mul", operator.mul, lambda g, out, a, b: g * b, lambda g, out, a, b: g * a, symbol="*")
 div = Op("div", _divide,
          lambda g, out, a, b: div(g, b),

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import ops
 from . import graph
-from .graph import Node, _mode, _record_on_tapes
+from .graph import LEAF, Node, _mode, _record_on_tapes
 
 __all__ = ["Value", "maximum", "minimum"]
 
@@ -33,16 +33,16 @@ def _operator(op):
         out.data = data if type(data) is float else float(data)
         out.grad = 0.0
         out.label = ""
-        out._ctx = out._rest = ()
-        if (a.requires_grad or b.requires_grad) and (graph.threads_without_grad == 0 or _mode.enabled):
-            out.requires_grad = True
+        out._ctx = ()
+        # _op is not None: needs a gradient (see Node.requires_grad)
+        if (a._op is not None or b._op is not None) and (
+                graph.threads_without_grad == 0 or _mode.enabled):
             out._op = op
             out._a = a
             out._b = b
             if graph.open_tapes:
                 _record_on_tapes(out)
         else:
-            out.requires_grad = False
             out._op = out._a = out._b = None
         return out
 
@@ -83,16 +83,16 @@ class Value(Node):
     def __init__(self, data, label: str = "", requires_grad: bool = True):
         self.data = data if type(data) is float else _as_float(data, "Value data")
         self.grad = 0.0
-        self.requires_grad = bool(requires_grad)
         self.label = label
-        self._op = None
+        self._op = LEAF if requires_grad else None
         self._ctx = ()
         self._a = self._b = None
-        self._rest = ()
 
     @staticmethod
     def _apply(op, inputs, params=()):
         """Apply a row of the op table to Values (numbers among ``inputs`` become constants)."""
+        if len(inputs) > 2:
+            raise TypeError(f"{op.name}: Value ops take at most two inputs")
         inputs = tuple(x if type(x) is Value else _constant(x) for x in inputs)
         return _result(op, op.forward(*[x.data for x in inputs], *params), inputs, tuple(params))
 
@@ -241,7 +241,7 @@ def _checked(op, a, b):
     return op(a, b)
 
 
-# ----- construction, kept lean: this is the hot path of every scalar operation -----
+# ----- construction: every operation on Values ends here (binary operators inline it) -----
 def _result(op, data, parents, ctx=()):
     """The node for ``op`` applied to ``parents``; it records history only if it needs to."""
     out = _new(Value)
@@ -249,42 +249,21 @@ def _result(op, data, parents, ctx=()):
     out.grad = 0.0
     out.label = ""
     out._ctx = ()
-    out._rest = ()
+    out._op = out._a = out._b = None
     for parent in parents:
-        if parent.requires_grad and (graph.threads_without_grad == 0 or _mode.enabled):
-            out.requires_grad = True
+        if parent._op is not None and (graph.threads_without_grad == 0 or _mode.enabled):
             out._op = op
             out._a = parents[0]
             out._b = parents[1] if len(parents) > 1 else None
-            out._rest = parents[2:]
             out._ctx = ctx
             if graph.open_tapes:
                 _record_on_tapes(out)
-            return out
-    out.requires_grad = False
-    out._op = out._a = out._b = None
+            break
     return out
 
 
 def _unary(op, a):
-    """``_result`` for a one-input op without parameters, written out (relu is in every neuron)."""
-    out = _new(Value)
-    data = op.forward(a.data)
-    out.data = data if type(data) is float else float(data)
-    out.grad = 0.0
-    out.label = ""
-    out._ctx = out._rest = ()
-    out._b = None
-    if a.requires_grad and (graph.threads_without_grad == 0 or _mode.enabled):
-        out.requires_grad = True
-        out._op = op
-        out._a = a
-        if graph.open_tapes:
-            _record_on_tapes(out)
-    else:
-        out.requires_grad = False
-        out._op = out._a = None
-    return out
+    return _result(op, op.forward(a.data), (a,))
 
 
 def _constant(x):
@@ -293,15 +272,8 @@ def _constant(x):
     Anything else makes the operator return NotImplemented, so Python raises its TypeError
     naming both operand types ("unsupported operand type(s) for +: 'Value' and 'str'").
     """
-    if type(x) is float or type(x) is int or isinstance(x, numbers.Real):
-        constant = _new(Value)
-        constant.data = float(x)
-        constant.grad = 0.0
-        constant.requires_grad = False
-        constant.label = ""
-        constant._op = constant._a = constant._b = None
-        constant._ctx = constant._rest = ()
-        return constant
+    if isinstance(x, numbers.Real):
+        return Value(x, requires_grad=False)
     if isinstance(x, Value):  # a subclass
         return x
     return NotImplemented

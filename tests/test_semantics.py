@@ -265,3 +265,19 @@ def test_repr_and_item():
     v = Value(2.5, label="v")
     assert repr(v) == "Value(data=2.5, grad=0, label='v')"
     assert v.item() == 2.5 and float(v) == 2.5
+
+
+def test_requires_grad_can_be_changed_on_leaves_only():
+    c = Value(2.0, requires_grad=False)
+    assert not (c * 3).requires_grad
+    c.requires_grad = True
+    y = c * 3
+    assert y.requires_grad and y.op == "mul" and not y.is_leaf and c.is_leaf and c.op == ""
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.requires_grad = False
+
+
+def test_a_freed_graph_still_shows_its_structure_for_drawing():
+    x, h, y = quadratic()
+    y.backward()
+    assert y.parents == (h, x) and h.parents == (x, x) and y.op == "add" and h.op == "mul"
