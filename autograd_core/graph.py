@@ -156,6 +156,11 @@ class Node:
     __slots__ = ("data", "grad", "label", "_op", "_ctx", "_a", "_b")
     _rest = ()  # parents after the second: node types with such ops make it a slot...
     _has_rest = False  # ...and set this, so that graph walks look for them
+    _keeps_grads = True  # intermediate nodes keep .grad after backward (Value); Tensor: not
+    _float_grads = True  # gradients are Python floats, added inline by backward (Value)
+
+    def _check_saved(self) -> None:
+        """Raise if what the op saved for backward has changed since (node types override)."""
 
     @property
     def requires_grad(self) -> bool:
@@ -234,6 +239,7 @@ def _graph_order(root: Node) -> list:
     push, pop, place, mark = stack.append, stack.pop, order.append, seen.add  # hot loop
     # Read once: class attributes looked up on instances are slow in a hot loop (3.11).
     fresh_grad, has_rest = root._fresh_grad, root._has_rest
+    check_saved = type(root)._check_saved is not Node._check_saved
     while stack:
         node = pop()
         if node is None:
@@ -247,6 +253,8 @@ def _graph_order(root: Node) -> list:
                 "Trying to backward through the graph a second time: its saved values were "
                 "released by the first backward. Pass retain_graph=True to the first "
                 "backward() if you need to call it again.")
+        if check_saved:
+            node._check_saved()
         node.grad = fresh_grad
         push(node)
         push(None)
@@ -266,13 +274,13 @@ def _backward(root: Node, seed, retain_graph: bool) -> None:
     """Sweep the graph from the root down, adding each node's contributions to its parents.
 
     Gradients are summed in the nodes' own ``.grad``: a node's is complete when its turn
-    comes, because all of its children come before it. Float contributions (``Value``) are
+    comes, because all of its children come before it. Float contributions to Values are
     added inline; anything else goes through the parent's ``_add_grad`` (arrays are
     un-broadcast and checked there, once, not in every rule).
     """
     order = _graph_order(root) if root._a is not None else []
     root._add_grad(seed)
-    has_rest = root._has_rest
+    has_rest, keeps_grads, float_grads = root._has_rest, root._keeps_grads, root._float_grads
     for node in reversed(order):
         g = node.grad
         out = node.data
@@ -284,13 +292,13 @@ def _backward(root: Node, seed, retain_graph: bool) -> None:
             vjp_a, vjp_b = vjps
             if vjp_a is not None and a._op is not None:  # a needs a gradient
                 contribution = g if vjp_a is PASS else vjp_a(g, out, a.data, b.data)
-                if type(contribution) is float:
+                if type(contribution) is float and float_grads:
                     a.grad += contribution
                 else:
                     a._add_grad(contribution)
             if vjp_b is not None and b._op is not None:
                 contribution = g if vjp_b is PASS else vjp_b(g, out, a.data, b.data)
-                if type(contribution) is float:
+                if type(contribution) is float and float_grads:
                     b.grad += contribution
                 else:
                     b._add_grad(contribution)
@@ -300,12 +308,14 @@ def _backward(root: Node, seed, retain_graph: bool) -> None:
             for parent, vjp in zip(parents, vjps):
                 if vjp is not None and parent._op is not None:
                     contribution = vjp(g, out, *args)
-                    if type(contribution) is float:
+                    if type(contribution) is float and float_grads:
                         parent.grad += contribution
                     else:
                         parent._add_grad(contribution)
         if not retain_graph:
             node._ctx = _FREED
+        if not keeps_grads:
+            node._release_grad()
 
 
 class Tape:

@@ -63,10 +63,12 @@ class Op:
 
 
 def where(condition, x, y):
-    """``x`` where ``condition`` holds, else ``y``: numpy's ``where`` for arrays, ``if`` for bools."""
-    if isinstance(condition, np.ndarray):
-        return np.where(condition, x, y)
-    return x if condition else y
+    """``x`` where ``condition`` holds, else ``y``: ``if`` for a bool, the ``select`` op otherwise."""
+    if isinstance(condition, (bool, np.bool_)):
+        return x if condition else y
+    if isinstance(condition, Node):
+        condition = condition.data
+    return select(x, y, condition)
 
 
 def _divide(a, b):
@@ -135,6 +137,162 @@ minimum = Op("minimum", np.minimum,
              lambda g, out, a, b: g * _split_tie(b, a),
              lambda g, out, a, b: g * _split_tie(a, b))
 
-OPS = {op.name: op for op in (add, sub, mul, div, power, neg, exp, log, sqrt, sin, cos, tanh,
-                              sigmoid, softplus, relu, leaky_relu, sign, absolute, maximum,
-                              minimum)}
+
+
+# ----- ops on arrays (Tensor) -----
+# Gradients of broadcast inputs are summed back to the input's shape by the engine
+# (Tensor._add_grad), so rules return gradients of the broadcast shape: ``expand`` is PASS.
+
+def _keepdims_shape(shape, axis):
+    """The shape of a reduction over ``axis`` of an array of ``shape``, with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _spread(g, a, axis, keepdims):
+    """The gradient ``g`` of a reduction, reshaped so that it broadcasts against ``a``."""
+    return g if keepdims else reshape(g, _keepdims_shape(np.shape(a), axis))
+
+
+def _reduction_size(a, axis):
+    shape = np.shape(a)
+    return int(np.prod([n for n, k in zip(shape, _keepdims_shape(shape, axis)) if k == 1]))
+
+
+def _extreme_share(a, out, axis, keepdims):
+    """1/k where ``a`` equals the max (min) over ``axis`` (k ties there), else 0."""
+    hit = a == (out if keepdims else np.reshape(out, _keepdims_shape(np.shape(a), axis)))
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def _logsumexp(x, axis, keepdims):
+    peak = np.max(x, axis=axis, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0.0)  # all -inf (or inf) along the axis
+    out = np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True)) + peak
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _softmax(x, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis):
+    return x - _logsumexp(x, axis, True)
+
+
+def _swap_last(x):
+    return transpose(x, (*range(np.ndim(x) - 2), np.ndim(x) - 1, np.ndim(x) - 2))
+
+
+def _matmul_grad_a(g, out, a, b):
+    if np.ndim(b) == 1:  # (..., k) @ (k,) -> (...): outer product with b
+        return reshape(g, (*np.shape(g), 1)) * b
+    if np.ndim(a) == 1:  # (k,) @ (..., k, m) -> (..., m)
+        return reshape(matmul(reshape(g, (*np.shape(g)[:-1], 1, np.shape(g)[-1])), _swap_last(b)),
+                       (*np.shape(g)[:-1], np.shape(b)[-2]))
+    return matmul(g, _swap_last(b))
+
+
+def _matmul_grad_b(g, out, a, b):
+    if np.ndim(a) == 1 and np.ndim(b) == 1:  # a dot product
+        return g * a
+    if np.ndim(a) == 1:  # (k,) @ (..., k, m): outer product with a
+        return reshape(a, (np.shape(a)[0], 1)) * reshape(g, (*np.shape(g)[:-1], 1, np.shape(g)[-1]))
+    if np.ndim(b) == 1:  # (..., n, k) @ (k,) -> (..., n)
+        return reshape(matmul(_swap_last(a), reshape(g, (*np.shape(g), 1))), np.shape(a)[:-2] + np.shape(a)[-1:])
+    return matmul(_swap_last(a), g)
+
+
+def _scatter(g, a, index):
+    """The gradient of ``a[index]``: ``g`` added into zeros where it was read (repeats add up)."""
+    out = np.zeros(np.shape(a), dtype=np.result_type(g))
+    np.add.at(out, index, g)
+    return out
+
+
+def _clip_mask(a, low, high):
+    inside = np.ones(np.shape(a), dtype=bool)
+    if low is not None:
+        inside &= a >= low
+    if high is not None:
+        inside &= a <= high
+    return inside
+
+
+matmul = Op("matmul", np.matmul, _matmul_grad_a, _matmul_grad_b, symbol="@")
+reshape = Op("reshape", np.reshape, lambda g, out, a, shape: reshape(g, np.shape(a)))
+transpose = Op("transpose", np.transpose,
+               lambda g, out, a, axes: transpose(g, None if axes is None else tuple(np.argsort(axes))))
+expand = Op("expand", np.broadcast_to, PASS)
+select = Op("where", lambda x, y, condition: np.where(condition, x, y),
+            lambda g, out, x, y, condition: where(condition, g, 0.0),
+            lambda g, out, x, y, condition: where(condition, 0.0, g))
+clip = Op("clip", np.clip, lambda g, out, a, low, high: g * _clip_mask(a, low, high))
+getitem = Op("getitem", lambda a, index: a[index],
+             lambda g, out, a, index: _scatter(g, a, index))
+total = Op("sum", lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims),
+           lambda g, out, a, axis, keepdims: expand(_spread(g, a, axis, keepdims), np.shape(a)))
+mean = Op("mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
+          lambda g, out, a, axis, keepdims:
+          expand(_spread(g, a, axis, keepdims) / _reduction_size(a, axis), np.shape(a)))
+amax = Op("max", lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims),
+          lambda g, out, a, axis, keepdims:
+          _spread(g, a, axis, keepdims) * _extreme_share(a, out, axis, keepdims))
+amin = Op("min", lambda a, axis, keepdims: np.min(a, axis=axis, keepdims=keepdims),
+          lambda g, out, a, axis, keepdims:
+          _spread(g, a, axis, keepdims) * _extreme_share(a, out, axis, keepdims))
+logsumexp = Op("logsumexp", _logsumexp,
+               lambda g, out, a, axis, keepdims:
+               _spread(g, a, axis, keepdims) * exp(a - _spread(out, a, axis, keepdims)))
+softmax = Op("softmax", _softmax,
+             lambda g, out, a, axis: out * (g - total(g * out, axis, True)))
+log_softmax = Op("log_softmax", _log_softmax,
+                 lambda g, out, a, axis: g - exp(out) * total(g, axis, True))
+
+
+class VariadicOp:
+    """An op with any number of inputs (``cat``, ``stack``): one ``Op`` row per arity.
+
+    ``vjp(i, g, out, *inputs, *params)`` is the gradient for input ``i``.
+    """
+
+    def __init__(self, name, forward, vjp):
+        self.name, self.forward, self.vjp = name, forward, vjp
+        self._rows = {}
+
+    def of_arity(self, n: int) -> Op:
+        if n not in self._rows:
+            forward = self.forward
+            self._rows[n] = Op(self.name, lambda *args: forward(args[:n], *args[n:]),
+                               *[_bind_input(self.vjp, i, n) for i in range(n)])
+        return self._rows[n]
+
+    def __call__(self, inputs, *params):
+        return self.of_arity(len(inputs))(*inputs, *params)
+
+
+def _bind_input(vjp, i, n):
+    return lambda g, out, *args: vjp(i, g, out, args[:n], *args[n:])
+
+
+def _cat_grad(i, g, out, inputs, axis):
+    sizes = [np.shape(x)[axis] for x in inputs]
+    start = sum(sizes[:i])
+    index = (slice(None),) * (axis % np.ndim(g)) + (slice(start, start + sizes[i]),)
+    return getitem(g, index)
+
+
+def _stack_grad(i, g, out, inputs, axis):
+    return getitem(g, (slice(None),) * (axis % np.ndim(g)) + (i,))
+
+
+cat = VariadicOp("cat", lambda xs, axis: np.concatenate(xs, axis=axis), _cat_grad)
+stack = VariadicOp("stack", lambda xs, axis: np.stack(xs, axis=axis), _stack_grad)
+
+OPS = {op.name: op for op in (
+    add, sub, mul, div, power, neg, exp, log, sqrt, sin, cos, tanh, sigmoid, softplus, relu,
+    leaky_relu, sign, absolute, maximum, minimum, matmul, reshape, transpose, expand, select,
+    clip, getitem, total, mean, amax, amin, logsumexp, softmax, log_softmax, cat, stack)}

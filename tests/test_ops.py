@@ -21,10 +21,6 @@ def draw_inputs(data, case):
     return xs
 
 
-def test_every_op_of_the_table_has_a_case():
-    assert set(OPS) - NO_GRADIENT == {case.name for case in CASES}
-
-
 @by_id
 @given(data=st.data())
 def test_forward_matches_an_independent_formula(case, data):

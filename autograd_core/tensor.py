@@ -1,0 +1,575 @@
+"""``Tensor``: a numpy array on the same graph, op table and backward loop as ``Value``."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import graph, ops
+from .graph import LEAF, Node, _mode, _record_on_tapes
+
+__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "arange", "one_hot"]
+
+_new = object.__new__
+
+
+class Tensor(Node):
+    """An n-dimensional array that records how it was computed, with PyTorch's semantics.
+
+    ``Tensor(data, requires_grad=False, dtype=None)`` copies ``data`` into a numpy array:
+    float data stays as given (float32 is kept, Python floats become float64); integer or
+    bool data may be wrapped but cannot require a gradient. Broadcasting follows numpy; the
+    gradient of a broadcast input is summed back to its shape.
+
+        >>> from autograd_core import Tensor
+        >>> w = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> x = Tensor([1.0, 0.5])
+        >>> loss = (w @ x).relu().sum()
+        >>> loss.backward()
+        >>> w.grad
+        array([[1. , 0.5],
+               [1. , 0.5]])
+        >>> (w * 2).sum().backward()  # leaf gradients accumulate
+        >>> w.grad
+        array([[3. , 2.5],
+               [3. , 2.5]])
+
+    The array of a tensor is read-only: change a tensor by rebinding ``t.data = new_array``
+    (or ``with no_grad(): t -= step``, which rebinds too). A tensor whose array was rebound
+    after an operation used it cannot be back-propagated through: backward raises. Leaves
+    get ``.grad`` (same shape and dtype as the data); intermediate tensors only after
+    ``retain_grad()``.
+    """
+
+    __slots__ = ("_rest", "_saved", "_retains_grad")
+    __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray + Tensor is a Tensor
+    _has_rest = True  # cat and stack take any number of inputs
+    _keeps_grads = False
+    _float_grads = False
+    _fresh_grad = None
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, label: str = ""):
+        if isinstance(data, Node):
+            data = data.data
+        array = _checked_array(data, dtype)
+        _init(self, array, requires_grad)
+        self.label = label
+
+    # ----- construction -----
+    @staticmethod
+    def _apply(op, inputs, params=()):
+        """Apply a row of the op table (numbers and arrays among ``inputs`` become constants)."""
+        tensors = [x for x in inputs if isinstance(x, Tensor)]
+        if any(isinstance(x, Node) and not isinstance(x, Tensor) for x in inputs):
+            raise TypeError(f"{op.name}: cannot mix Tensor and Value operands")
+        inputs = tuple(x if isinstance(x, Tensor) else _constant(x, tensors, op.name)
+                       for x in inputs)
+        datas = tuple(x.data for x in inputs)
+        out = _new(Tensor)
+        _init(out, _owned(op.forward(*datas, *params)), False)
+        if (graph.threads_without_grad == 0 or _mode.enabled) and any(
+                x._op is not None for x in inputs):
+            out._op = op
+            out._a = inputs[0]
+            out._b = inputs[1] if len(inputs) > 1 else None
+            out._rest = inputs[2:]
+            out._ctx = params
+            out._saved = datas
+            if graph.open_tapes:
+                _record_on_tapes(out)
+        return out
+
+    # ----- arithmetic -----
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, other):
+        return ops.power(self, other)
+
+    def __rpow__(self, other):
+        return ops.power(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    # In-place operators rebind the array (saved arrays never change) and are refused where
+    # they would lose history, as in PyTorch.
+    def _in_place(self, result):
+        if self.requires_grad and graph.is_grad_enabled():
+            raise RuntimeError(
+                "in-place operation on a tensor that requires grad: use `t = t + x`, or "
+                "update it under `with no_grad():`")
+        self.data = result.data.astype(self.data.dtype, copy=False)
+        return self
+
+    def __iadd__(self, other):
+        return self._in_place(self + other)
+
+    def __isub__(self, other):
+        return self._in_place(self - other)
+
+    def __imul__(self, other):
+        return self._in_place(self * other)
+
+    def __itruediv__(self, other):
+        return self._in_place(self / other)
+
+    # ----- comparisons: bool tensors, no gradient -----
+    def __lt__(self, other):
+        return _compare(np.less, self, other)
+
+    def __le__(self, other):
+        return _compare(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return _compare(np.greater, self, other)
+
+    def __ge__(self, other):
+        return _compare(np.greater_equal, self, other)
+
+    def __eq__(self, other):
+        return _compare(np.equal, self, other)
+
+    def __ne__(self, other):
+        return _compare(np.not_equal, self, other)
+
+    __hash__ = Node.__hash__  # nodes are keys by identity
+
+    # ----- elementwise functions -----
+    def exp(self):
+        return ops.exp(self)
+
+    def log(self):
+        return ops.log(self)
+
+    def sqrt(self):
+        return ops.sqrt(self)
+
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def tanh(self):
+        return ops.tanh(self)
+
+    def sigmoid(self):
+        return ops.sigmoid(self)
+
+    def softplus(self):
+        return ops.softplus(self)
+
+    def relu(self):
+        return ops.relu(self)
+
+    def leaky_relu(self, slope: float = 0.01):
+        return ops.leaky_relu(self, float(slope))
+
+    def abs(self):
+        return ops.absolute(self)
+
+    __abs__ = abs
+
+    def clip(self, min=None, max=None):
+        """Values below ``min`` become ``min``, above ``max`` become ``max`` (gradient 1 inside)."""
+        return ops.clip(self, min, max)
+
+    clamp = clip
+
+    # ----- reductions -----
+    def sum(self, axis=None, keepdims: bool = False):
+        return ops.total(self, _axis(axis, self.ndim), bool(keepdims))
+
+    def mean(self, axis=None, keepdims: bool = False):
+        return ops.mean(self, _axis(axis, self.ndim), bool(keepdims))
+
+    def max(self, axis=None, keepdims: bool = False):
+        """Largest element(s); ties share the gradient evenly."""
+        return ops.amax(self, _axis(axis, self.ndim), bool(keepdims))
+
+    def min(self, axis=None, keepdims: bool = False):
+        """Smallest element(s); ties share the gradient evenly."""
+        return ops.amin(self, _axis(axis, self.ndim), bool(keepdims))
+
+    def var(self, axis=None, keepdims: bool = False, correction: int = 1):
+        """Variance with Bessel's correction by default, as ``torch.var``."""
+        axis = _axis(axis, self.ndim)
+        centred = self - self.mean(axis, keepdims=True)
+        count = self.size if axis is None else int(np.prod([self.shape[a] for a in (
+            axis if isinstance(axis, tuple) else (axis,))]))
+        return (centred * centred).sum(axis, keepdims) / max(count - correction, 0)
+
+    def std(self, axis=None, keepdims: bool = False, correction: int = 1):
+        return self.var(axis, keepdims, correction).sqrt()
+
+    def logsumexp(self, axis=-1, keepdims: bool = False):
+        """log(sum(exp(x))) along ``axis``, finite for inputs of any size."""
+        return ops.logsumexp(self, _axis(axis, self.ndim), bool(keepdims))
+
+    def softmax(self, axis=-1):
+        return ops.softmax(self, _axis(axis, self.ndim))
+
+    def log_softmax(self, axis=-1):
+        return ops.log_softmax(self, _axis(axis, self.ndim))
+
+    # ----- shapes -----
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return ops.reshape(self, tuple(int(n) for n in shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        return self.reshape(*self.shape[:start], -1, *self.shape[end + 1:])
+
+    def transpose(self, *axes):
+        """Reverse the axes, or permute them as numpy does; ``transpose(0, 1)`` with two
+        axes swaps them, as in PyTorch."""
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        if len(axes) == 2 and self.ndim != 2:
+            return self.swapaxes(*axes)
+        return ops.transpose(self, tuple(a % self.ndim for a in axes) if axes else None)
+
+    def permute(self, *axes):
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        if sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
+            raise ValueError(f"permute: {axes} is not a permutation of the axes of shape {self.shape}")
+        return ops.transpose(self, tuple(a % self.ndim for a in axes))
+
+    def swapaxes(self, axis1: int, axis2: int):
+        order = list(range(self.ndim))
+        order[axis1], order[axis2] = order[axis2], order[axis1]
+        return ops.transpose(self, tuple(order))
+
+    @property
+    def T(self):
+        return ops.transpose(self, None)
+
+    def squeeze(self, axis=None):
+        if axis is None:
+            return self.reshape(*[n for n in self.shape if n != 1])
+        axes = {a % self.ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+        for a in axes:
+            if self.shape[a] != 1:
+                raise ValueError(f"squeeze: axis {a} of shape {self.shape} has size {self.shape[a]}, not 1")
+        return self.reshape(*[n for i, n in enumerate(self.shape) if i not in axes])
+
+    def unsqueeze(self, axis: int):
+        axis = axis % (self.ndim + 1)
+        return self.reshape(*self.shape[:axis], 1, *self.shape[axis:])
+
+    def expand(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        shape = tuple(old if new == -1 else new for old, new in
+                      zip((1,) * (len(shape) - self.ndim) + self.shape, shape))
+        try:
+            np.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            raise ValueError(f"expand: shape {self.shape} cannot be broadcast to {shape}") from None
+        return ops.expand(self, shape)
+
+    def broadcast_to(self, shape):
+        return self.expand(*shape)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, _index(index))
+
+    def split(self, split_size_or_sections, axis: int = 0):
+        """Pieces of ``split_size`` along ``axis`` (the last may be smaller), or of the sizes
+        listed, as ``torch.split``."""
+        axis = axis % self.ndim
+        length = self.shape[axis]
+        if isinstance(split_size_or_sections, numbers.Integral):
+            size = int(split_size_or_sections)
+            if size <= 0:
+                raise ValueError(f"split: size must be positive, got {size}")
+            sizes = [min(size, length - start) for start in range(0, length, size)]
+        else:
+            sizes = [int(n) for n in split_size_or_sections]
+            if sum(sizes) != length:
+                raise ValueError(f"split: sizes {sizes} do not add up to {length} along axis {axis}")
+        starts = np.cumsum([0, *sizes[:-1]])
+        before = (slice(None),) * axis
+        return tuple(self[before + (slice(int(s), int(s) + n),)] for s, n in zip(starts, sizes))
+
+    # ----- properties and conversions -----
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def item(self):
+        """The single element as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): the tensor has {self.data.size} elements, not 1")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The array (read-only: copy it to change it)."""
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __float__(self):
+        return float(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError("the truth value of a tensor with more than one element is ambiguous")
+        return bool(self.data.item())
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extras = [] if self.dtype == np.float64 else [f"dtype={self.dtype}"]
+        if self.requires_grad:
+            extras.append("requires_grad=True" if self._a is None else f"op={self.op!r}")
+        return f"Tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # ----- graph utilities -----
+    def detach(self) -> "Tensor":
+        """A new leaf sharing this tensor's (read-only) array, with no history."""
+        out = _new(Tensor)
+        _init(out, self.data, False)
+        return out
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this intermediate tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+
+    def _seed_gradient(self, grad):
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; this tensor "
+                    f"has shape {self.shape}: pass backward(grad=...) of that shape")
+            return np.ones(self.shape, dtype=self.dtype)
+        seed = np.array(grad.data if isinstance(grad, Node) else grad, dtype=self.dtype)
+        if seed.shape != self.shape:
+            raise ValueError(
+                f"backward: grad has shape {seed.shape} but the tensor has shape {self.shape}")
+        return seed
+
+    def _add_grad(self, g) -> None:
+        g = np.asarray(g)
+        if g.shape != self.data.shape:
+            g = _unbroadcast(g, self.data.shape)
+        if g.dtype != self.data.dtype:
+            g = g.astype(self.data.dtype)
+        if self.grad is None:
+            # A gradient the user will see must own its memory: contributions can be views
+            # or shared between inputs (a + b hands both the same array).
+            keeps = self._a is None or self._retains_grad
+            self.grad = np.array(g) if keeps else g
+        else:
+            self.grad = self.grad + g  # never in place: the old array may be the user's
+
+    def _release_grad(self) -> None:
+        if not self._retains_grad:
+            self.grad = None
+
+    def _check_saved(self) -> None:
+        for parent, array in zip(self.parents, self._saved):
+            if parent.data is not array:
+                name = f" {parent.label!r}" if parent.label else ""
+                raise RuntimeError(
+                    f"a tensor{name} of shape {parent.shape} needed by backward of "
+                    f"'{self.op}' had its data replaced after the operation used it; "
+                    f"replace data only after backward (or recompute the forward pass)")
+
+
+# ----- helpers -----
+
+def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
+    if requires_grad and array.dtype.kind != "f":
+        raise TypeError(f"only floating point tensors can require gradients, got {array.dtype}")
+    t.data = array
+    t.grad = None
+    t.label = ""
+    t._op = LEAF if requires_grad else None
+    t._ctx = ()
+    t._a = t._b = None
+    t._rest = ()
+    t._saved = ()
+    t._retains_grad = False
+
+
+def _checked_array(data, dtype) -> np.ndarray:
+    try:
+        array = np.array(data, dtype=dtype)  # a copy: the tensor owns its array
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"cannot make a tensor from {type(data).__name__}: {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"tensors hold numbers or bools, not {array.dtype} "
+                        f"(from {type(data).__name__})")
+    array.flags.writeable = False
+    return array
+
+
+def _owned(result) -> np.ndarray:
+    """An op's result as a read-only array (numpy hands back scalars for 0-d results)."""
+    array = np.asarray(result)
+    if array.flags.writeable:
+        array.flags.writeable = False
+    return array
+
+
+def _constant(x, tensors, what):
+    """A number or array mixed into a tensor expression: a constant tensor of a fitting dtype."""
+    if isinstance(x, (numbers.Number, np.ndarray, np.generic, list, tuple)) and not isinstance(x, str):
+        if isinstance(x, (bool, np.bool_)) or (isinstance(x, np.ndarray) and x.dtype == bool):
+            array = np.array(x)
+        else:
+            array = np.array(x, dtype=np.result_type(*[t.dtype for t in tensors], x)
+                             if isinstance(x, (numbers.Number, np.generic)) else None)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{what}: cannot use {array.dtype} data ({type(x).__name__}) with tensors")
+        array.flags.writeable = False
+        out = _new(Tensor)
+        _init(out, array, False)
+        return out
+    raise TypeError(f"{what}: unsupported operand type {type(x).__name__}")
+
+
+def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``g`` over the axes that broadcasting added or stretched to reach it from ``shape``."""
+    extra = g.ndim - len(shape)
+    if extra < 0:
+        return np.broadcast_to(g, shape)  # a reduction's gradient going back up
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    g = np.sum(g, axis=axes, keepdims=True) if axes else g
+    return g.reshape(shape)
+
+
+def _compare(ufunc, a, b):
+    other = b.data if isinstance(b, Tensor) else b
+    if isinstance(other, Node):
+        return NotImplemented
+    try:
+        result = ufunc(a.data, other)
+    except TypeError:
+        return NotImplemented
+    out = _new(Tensor)
+    _init(out, _owned(result), False)
+    return out
+
+
+def _axis(axis, ndim):
+    if axis is None:
+        return None
+    if isinstance(axis, (tuple, list)):
+        return tuple(int(a) % max(ndim, 1) for a in axis)
+    if not -max(ndim, 1) <= axis < max(ndim, 1):
+        raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} dimensions")
+    return int(axis) % max(ndim, 1)
+
+
+def _index(index):
+    """Tensors inside an index are read as their arrays (an index never carries gradient)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+# ----- factories -----
+
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """``Tensor(data, ...)``, as ``torch.tensor``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def zeros(*shape, requires_grad: bool = False, dtype=np.float64) -> Tensor:
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    return Tensor(np.zeros(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(*shape, requires_grad: bool = False, dtype=np.float64) -> Tensor:
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def randn(*shape, requires_grad: bool = False, dtype=np.float64, generator=None) -> Tensor:
+    """Standard normal samples; ``generator`` is a numpy Generator or a seed (reproducible)."""
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    rng = generator if isinstance(generator, np.random.Generator) else np.random.default_rng(generator)
+    return Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=requires_grad)
+
+
+def arange(*args, dtype=None) -> Tensor:
+    return Tensor(np.arange(*args, dtype=dtype))
+
+
+def one_hot(indices, num_classes: int = -1) -> Tensor:
+    """Rows of zeros with a one at each index (int64, as ``torch.nn.functional.one_hot``)."""
+    index = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"one_hot needs integer indices, got {index.dtype}")
+    if index.size and index.min() < 0:
+        raise ValueError("one_hot: indices must be non-negative")
+    n = int(index.max()) + 1 if num_classes < 0 and index.size else num_classes
+    if index.size and index.max() >= n:
+        raise ValueError(f"one_hot: index {int(index.max())} is out of range for {n} classes")
+    return Tensor(np.eye(n, dtype=np.int64)[index])

@@ -1,0 +1,284 @@
+"""Tensor semantics (PyTorch's), errors, stability, and agreement with Value."""
+import gc
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd_core import Tape, Tensor, Value, functional as F, no_grad, one_hot
+from autograd_core.testing import compare_value_tensor
+from test_graph import dags, run
+
+
+# ----- construction and dtypes -----
+
+def test_floats_default_to_float64_and_float32_is_kept():
+    assert Tensor([1.0, 2.0]).dtype == np.float64
+    assert Tensor(3.0).dtype == np.float64 and Tensor(3.0).shape == ()
+    assert Tensor(np.ones(2, dtype=np.float32), requires_grad=True).dtype == np.float32
+    assert Tensor([1, 2]).dtype == np.int64
+
+
+@pytest.mark.parametrize("data", [[1, 2], [True, False], np.arange(3)])
+def test_integer_and_bool_tensors_cannot_require_grad(data):
+    Tensor(data)  # wrapping is fine
+    with pytest.raises(TypeError, match="floating point"):
+        Tensor(data, requires_grad=True)
+
+
+@pytest.mark.parametrize("bad", ["abc", None, [1, "a"], {"a": 1}])
+def test_non_numeric_data_is_rejected(bad):
+    with pytest.raises(TypeError):
+        Tensor(bad)
+
+
+def test_the_tensor_owns_a_read_only_copy():
+    source = np.ones(3)
+    t = Tensor(source, requires_grad=True)
+    source[0] = 5.0
+    assert t.data[0] == 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        t.data[0] = 2.0
+
+
+def test_properties_and_conversions():
+    t = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert (t.shape, t.ndim, t.size, len(t)) == ((2, 3), 2, 6, 2)
+    assert t.T.shape == (3, 2) and t.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    assert np.asarray(t) is t.numpy() and Tensor(7.0).item() == 7.0
+    assert repr(Tensor([1.0, 2.0])) == "Tensor([1., 2.])"
+    assert repr(Tensor([1.0], requires_grad=True) * 2) == "Tensor([2.], op='mul')"
+    with pytest.raises(ValueError, match="3 elements"):
+        Tensor([1.0, 2.0, 3.0]).item()
+
+
+# ----- gradients: who gets them, and when -----
+
+def test_requires_grad_propagates_and_constants_record_nothing():
+    x = Tensor([1.0, 2.0])
+    w = Tensor([3.0, 4.0], requires_grad=True)
+    assert not (x * 2).requires_grad and (x * 2).parents == ()
+    assert (x * w).requires_grad and (x * w).parents == (x, w)
+
+
+def test_leaves_get_grad_intermediates_only_when_retained():
+    w = Tensor([1.0, -2.0], requires_grad=True)
+    h = w * 3
+    kept = h.relu()
+    kept.retain_grad()
+    kept.sum().backward()
+    assert h.grad is None and kept.grad.tolist() == [1.0, 1.0]
+    assert w.grad.tolist() == [3.0, 0.0]
+
+
+def test_leaf_gradients_accumulate_and_retain_graph_doubles():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    first = w.grad.copy()
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, 2 * first)
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        loss.backward()
+
+
+def test_backward_of_a_non_scalar_needs_grad_of_the_right_shape():
+    w = Tensor(np.ones((2, 3)), requires_grad=True)
+    y = w * 2
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2, 3\)"):
+        y.backward(grad=np.ones(3))
+    seed = np.full((2, 3), 0.5)
+    y.backward(grad=seed)
+    assert w.grad.tolist() == [[1.0] * 3] * 2 and seed.tolist() == [[0.5] * 3] * 2
+
+
+def test_broadcast_inputs_get_gradients_of_their_own_shape():
+    w = Tensor(np.ones((3, 1)), requires_grad=True)
+    b = Tensor(np.ones(4), requires_grad=True)
+    c = Tensor(2.0, requires_grad=True)
+    ((w + b) * c).sum().backward()
+    assert w.grad.shape == (3, 1) and w.grad.ravel().tolist() == [8.0] * 3
+    assert b.grad.tolist() == [6.0] * 4 and c.grad.shape == () and c.grad == 24.0
+
+
+def test_gradients_never_share_memory_even_through_add():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    assert not np.shares_memory(a.grad, b.grad)
+    a.grad[0] = 9.0  # users may change their gradients...
+    assert b.grad[0] == 1.0  # ...without touching anyone else's
+
+
+def test_rebinding_data_after_use_is_caught_at_backward():
+    w = Tensor([1.0, 2.0], requires_grad=True, label="w")
+    loss = (w * w).sum()
+    w.data = np.array([5.0, 5.0])
+    with pytest.raises(RuntimeError, match="'w'.*replaced"):
+        loss.backward()
+    assert w.grad is None  # nothing was touched
+
+
+def test_in_place_operators_rebind_and_refuse_to_lose_history():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        w += 1
+    with no_grad():
+        w -= Tensor([0.5, 0.5])
+    assert w.data.tolist() == [0.5, 1.5] and w.requires_grad and w.is_leaf
+
+
+def test_detach_and_no_grad():
+    w = Tensor([1.0], requires_grad=True)
+    d = w.detach()
+    assert not d.requires_grad and d.parents == () and d.data is w.data
+    with no_grad():
+        assert not (w * 2).requires_grad
+
+
+def test_tape_records_tensor_operations_too():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with Tape() as tape:
+        y = (w * w).sum()
+    (g,) = tape.gradient(y, [w])
+    assert g.tolist() == [2.0, 4.0] and w.grad is None
+
+
+# ----- ops: kinks, stability, indexing, shapes -----
+
+def test_reduction_ties_split_evenly():
+    x = Tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], requires_grad=True)
+    x.max(axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    y = Tensor([1.0, 1.0], requires_grad=True)
+    y.min().backward()
+    assert y.grad.tolist() == [0.5, 0.5]
+
+
+def test_elementwise_kinks_match_value():
+    x = Tensor([0.0, 0.0], requires_grad=True)
+    (x.relu() + x.abs() + x.leaky_relu(0.2)).sum().backward()
+    assert x.grad.tolist() == [0.2, 0.2]
+    a, b = Tensor([1.0], requires_grad=True), Tensor([1.0], requires_grad=True)
+    F.maximum(a, b).sum().backward()
+    assert (a.grad[0], b.grad[0]) == (0.5, 0.5)
+
+
+@pytest.mark.parametrize("big", [1000.0, -1000.0])
+def test_softmax_family_is_stable_and_softmax_gradient_rows_sum_to_zero(big):
+    x = Tensor([[big, 0.0, -big], [big, big, 0.0]], requires_grad=True)
+    for out in (x.softmax(1), x.log_softmax(1), x.logsumexp(1)):
+        assert np.all(np.isfinite(out.data)) or out.op == "log_softmax"
+    s = x.softmax(1)
+    np.testing.assert_allclose(s.data.sum(1), 1.0)
+    s.backward(grad=np.random.default_rng(0).normal(size=(2, 3)))
+    np.testing.assert_allclose(x.grad.sum(1), 0.0, atol=1e-12)
+    assert np.all(np.isfinite(x.grad))
+    np.testing.assert_allclose(Tensor([big, big]).logsumexp(0).item(), big + math.log(2))
+
+
+def test_indexing_gradients_scatter_add_repeated_indices():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[np.array([0, 0, 2, 0])].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+    m = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    (m[m > 2] * 2).sum().backward()
+    assert m.grad.tolist() == [[0, 0, 0], [2, 2, 2]]
+    m2 = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    (m2[:, None, 1:] ** 2).sum().backward()
+    assert m2.grad.tolist() == [[0, 2, 4], [0, 8, 10]]
+
+
+def test_shape_ops_and_their_gradients():
+    x = Tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    y = x.permute(2, 0, 1).flatten(1).unsqueeze(0).squeeze(0)
+    assert y.shape == (4, 6)
+    parts = F.split(x, [1, 2], axis=1)
+    assert [p.shape for p in parts] == [(2, 1, 4), (2, 2, 4)]
+    (y.sum() + parts[1].sum() * 2 + x.transpose(0, 2).expand(5, 4, 3, 2).sum()).backward()
+    expected = np.ones((2, 3, 4)) + 5
+    expected[:, 1:, :] += 2
+    np.testing.assert_array_equal(x.grad, expected)
+    with pytest.raises(ValueError, match="cannot be broadcast"):
+        x.expand(3, 3, 4)
+    with pytest.raises(ValueError, match="axis 3 is out of range"):
+        x.sum(axis=3)
+
+
+def test_var_and_std_match_numpy_with_bessels_correction():
+    data = np.random.default_rng(1).normal(size=(4, 5))
+    x = Tensor(data, requires_grad=True)
+    np.testing.assert_allclose(x.var().item(), data.var(ddof=1))
+    np.testing.assert_allclose(x.std(axis=0).data, data.std(axis=0, ddof=1))
+    np.testing.assert_allclose(x.var(axis=1, correction=0).data, data.var(axis=1))
+    x.var().backward()
+    np.testing.assert_allclose(x.grad, 2 * (data - data.mean()) / (data.size - 1))
+
+
+def test_comparisons_give_bool_tensors_and_one_hot():
+    x = Tensor([1.0, -2.0, 3.0], requires_grad=True)
+    mask = x > 0
+    assert mask.dtype == bool and not mask.requires_grad and mask.tolist() == [True, False, True]
+    assert (x == 3.0).tolist() == [False, False, True]
+    assert one_hot(np.array([0, 2]), 3).tolist() == [[1, 0, 0], [0, 0, 1]]
+    with pytest.raises(ValueError, match="out of range"):
+        one_hot(np.array([3]), 3)
+
+
+def test_mixing_tensors_and_values_is_an_error():
+    with pytest.raises(TypeError, match="cannot mix"):
+        Tensor([1.0]) * Value(2.0)
+
+
+# ----- graphs -----
+
+def test_a_100000_node_tensor_graph_back_propagates_without_recursion():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 1.0
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_no_reference_cycles_tensor_graphs_are_freed_by_reference_counting():
+    gc.collect()
+    gc.disable()
+    try:
+        before = sum(isinstance(o, Tensor) for o in gc.get_objects())
+        w = Tensor(np.ones((3, 3)), requires_grad=True)
+        loss = (w @ w).tanh().softmax(1).log().mean()
+        loss.backward()
+        del loss
+        assert sum(isinstance(o, Tensor) for o in gc.get_objects()) == before + 1
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+# ----- Value and Tensor agree bit for bit -----
+
+@given(dags())
+def test_value_and_tensor_agree_on_random_expressions(dag):
+    values, program = dag
+    assert compare_value_tensor(lambda *xs: run(program, list(xs)), *values)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x, y: x ** y, lambda x, y: x / y, lambda x, y: (x * y).relu().sqrt(),
+    lambda x, y: F.maximum(x, y) - F.minimum(x, y), lambda x, y: (x - y).abs().log(),
+    lambda x, y: x.leaky_relu(0.3) * y.softplus() + y.sigmoid(),
+])
+@given(st.floats(0.1, 3.0), st.floats(-3.0, 3.0))
+def test_value_and_tensor_agree_on_every_op(fn, a, b):
+    with np.errstate(all="ignore"):
+        assert compare_value_tensor(fn, a, b)
+
+
+def test_the_agreement_helper_reports_a_mismatch():
+    with pytest.raises(AssertionError, match="disagree"):
+        compare_value_tensor(lambda x: x * 2 if isinstance(x, Value) else x * 3, 1.0)
