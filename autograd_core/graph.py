@@ -214,7 +214,7 @@ class Node:
         raises ``RuntimeError``; pass ``retain_graph=True`` to keep it (the leaves then get
         their gradient added again).
         """
-        if not self.requires_grad:
+        if self._op is None:  # requires_grad is False
             raise RuntimeError(
                 "backward() on a node that does not require grad: it was made without "
                 "recording (under no_grad, from detached or constant inputs)")

@@ -153,7 +153,9 @@ def _keepdims_shape(shape, axis):
 
 def _spread(g, a, axis, keepdims):
     """The gradient ``g`` of a reduction, reshaped so that it broadcasts against ``a``."""
-    return g if keepdims else reshape(g, _keepdims_shape(np.shape(a), axis))
+    if keepdims or axis is None:  # a full reduction's gradient is 0-d: it broadcasts as it is
+        return g
+    return reshape(g, _keepdims_shape(np.shape(a), axis))
 
 
 def _reduction_size(a, axis):
@@ -206,6 +208,13 @@ def _matmul_grad_b(g, out, a, b):
     return matmul(_swap_last(a), g)
 
 
+def _broadcast(x, shape):
+    """``x`` broadcast to ``shape`` as a new array (np.broadcast_to is several times slower)."""
+    out = np.empty(shape, dtype=np.result_type(x))
+    np.copyto(out, x)
+    return out
+
+
 def _scatter(g, a, index):
     """The gradient of ``a[index]``: ``g`` added into zeros where it was read (repeats add up)."""
     out = np.zeros(np.shape(a), dtype=np.result_type(g))
@@ -226,14 +235,14 @@ matmul = Op("matmul", np.matmul, _matmul_grad_a, _matmul_grad_b, symbol="@")
 reshape = Op("reshape", np.reshape, lambda g, out, a, shape: reshape(g, np.shape(a)))
 transpose = Op("transpose", np.transpose,
                lambda g, out, a, axes: transpose(g, None if axes is None else tuple(np.argsort(axes))))
-expand = Op("expand", np.broadcast_to, PASS)
+expand = Op("expand", _broadcast, PASS)
 select = Op("where", lambda x, y, condition: np.where(condition, x, y),
             lambda g, out, x, y, condition: where(condition, g, 0.0),
             lambda g, out, x, y, condition: where(condition, 0.0, g))
 clip = Op("clip", np.clip, lambda g, out, a, low, high: g * _clip_mask(a, low, high))
 getitem = Op("getitem", lambda a, index: a[index],
              lambda g, out, a, index: _scatter(g, a, index))
-total = Op("sum", lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims),
+total = Op("sum", lambda a, axis, keepdims: np.add.reduce(a, axis=axis, keepdims=keepdims),
            lambda g, out, a, axis, keepdims: expand(_spread(g, a, axis, keepdims), np.shape(a)))
 mean = Op("mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
           lambda g, out, a, axis, keepdims:

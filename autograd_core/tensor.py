@@ -34,11 +34,11 @@ class Tensor(Node):
         array([[3. , 2.5],
                [3. , 2.5]])
 
-    The array of a tensor is read-only: change a tensor by rebinding ``t.data = new_array``
-    (or ``with no_grad(): t -= step``, which rebinds too). A tensor whose array was rebound
-    after an operation used it cannot be back-propagated through: backward raises. Leaves
-    get ``.grad`` (same shape and dtype as the data); intermediate tensors only after
-    ``retain_grad()``.
+    Once an operation has recorded a tensor for backward, its array is read-only: change the
+    tensor by rebinding ``t.data = new_array`` (or ``with no_grad(): t -= step``, which
+    rebinds too). A tensor whose array was rebound after an operation used it cannot be
+    back-propagated through that operation: backward raises. Leaves get ``.grad`` (same shape
+    and dtype as the data); intermediate tensors only after ``retain_grad()``.
     """
 
     __slots__ = ("_rest", "_saved", "_retains_grad")
@@ -59,65 +59,76 @@ class Tensor(Node):
     @staticmethod
     def _apply(op, inputs, params=()):
         """Apply a row of the op table (numbers and arrays among ``inputs`` become constants)."""
-        tensors = [x for x in inputs if isinstance(x, Tensor)]
-        if any(isinstance(x, Node) and not isinstance(x, Tensor) for x in inputs):
-            raise TypeError(f"{op.name}: cannot mix Tensor and Value operands")
-        inputs = tuple(x if isinstance(x, Tensor) else _constant(x, tensors, op.name)
-                       for x in inputs)
-        datas = tuple(x.data for x in inputs)
+        for x in inputs:
+            if type(x) is not Tensor:
+                inputs = _with_constants(inputs, op.name)
+                break
+        datas = tuple([x.data for x in inputs])
+        data = op.forward(*datas, *params)
         out = _new(Tensor)
-        _init(out, _owned(op.forward(*datas, *params)), False)
-        if (graph.threads_without_grad == 0 or _mode.enabled) and any(
-                x._op is not None for x in inputs):
-            out._op = op
-            out._a = inputs[0]
-            out._b = inputs[1] if len(inputs) > 1 else None
-            out._rest = inputs[2:]
-            out._ctx = params
-            out._saved = datas
-            if graph.open_tapes:
-                _record_on_tapes(out)
+        out.data = data if type(data) is np.ndarray else np.asarray(data)  # numpy gives 0-d
+        out.grad = None                                                      # results as scalars
+        out.label = ""
+        out._ctx = out._rest = out._saved = ()
+        out._retains_grad = False
+        out._op = out._a = out._b = None
+        if graph.threads_without_grad == 0 or _mode.enabled:
+            for x in inputs:
+                if x._op is not None:  # an input needs a gradient: record the operation
+                    for array in datas:
+                        if array.flags.writeable:  # saved for backward: nobody may change it
+                            array.flags.writeable = False
+                    out._op = op
+                    out._a = inputs[0]
+                    if len(inputs) > 1:
+                        out._b = inputs[1]
+                        out._rest = inputs[2:]
+                    out._ctx = params
+                    out._saved = datas
+                    if graph.open_tapes:
+                        _record_on_tapes(out)
+                    break
         return out
 
     # ----- arithmetic -----
     def __add__(self, other):
-        return ops.add(self, other)
+        return _apply(ops.add, (self, other))
 
     def __radd__(self, other):
-        return ops.add(other, self)
+        return _apply(ops.add, (other, self))
 
     def __sub__(self, other):
-        return ops.sub(self, other)
+        return _apply(ops.sub, (self, other))
 
     def __rsub__(self, other):
-        return ops.sub(other, self)
+        return _apply(ops.sub, (other, self))
 
     def __mul__(self, other):
-        return ops.mul(self, other)
+        return _apply(ops.mul, (self, other))
 
     def __rmul__(self, other):
-        return ops.mul(other, self)
+        return _apply(ops.mul, (other, self))
 
     def __truediv__(self, other):
-        return ops.div(self, other)
+        return _apply(ops.div, (self, other))
 
     def __rtruediv__(self, other):
-        return ops.div(other, self)
+        return _apply(ops.div, (other, self))
 
     def __pow__(self, other):
-        return ops.power(self, other)
+        return _apply(ops.power, (self, other))
 
     def __rpow__(self, other):
-        return ops.power(other, self)
+        return _apply(ops.power, (other, self))
 
     def __matmul__(self, other):
-        return ops.matmul(self, other)
+        return _apply(ops.matmul, (self, other))
 
     def __rmatmul__(self, other):
-        return ops.matmul(other, self)
+        return _apply(ops.matmul, (other, self))
 
     def __neg__(self):
-        return ops.neg(self)
+        return _apply(ops.neg, (self,))
 
     def __pos__(self):
         return self
@@ -209,7 +220,7 @@ class Tensor(Node):
 
     # ----- reductions -----
     def sum(self, axis=None, keepdims: bool = False):
-        return ops.total(self, _axis(axis, self.ndim), bool(keepdims))
+        return _apply(ops.total, (self,), (_axis(axis, self.ndim), bool(keepdims)))
 
     def mean(self, axis=None, keepdims: bool = False):
         return ops.mean(self, _axis(axis, self.ndim), bool(keepdims))
@@ -403,7 +414,7 @@ class Tensor(Node):
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; this tensor "
                     f"has shape {self.shape}: pass backward(grad=...) of that shape")
-            return np.ones(self.shape, dtype=self.dtype)
+            return np.array(1.0, dtype=self.dtype).reshape(self.shape)
         seed = np.array(grad.data if isinstance(grad, Node) else grad, dtype=self.dtype)
         if seed.shape != self.shape:
             raise ValueError(
@@ -429,6 +440,9 @@ class Tensor(Node):
             self.grad = None
 
     def _check_saved(self) -> None:
+        if self._a.data is self._saved[0] and (self._b is None or self._b.data is self._saved[1]) \
+                and not self._rest:
+            return  # the common case, checked without building the list of parents
         for parent, array in zip(self.parents, self._saved):
             if parent.data is not array:
                 name = f" {parent.label!r}" if parent.label else ""
@@ -462,33 +476,36 @@ def _checked_array(data, dtype) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise TypeError(f"tensors hold numbers or bools, not {array.dtype} "
                         f"(from {type(data).__name__})")
-    array.flags.writeable = False
     return array
 
 
-def _owned(result) -> np.ndarray:
-    """An op's result as a read-only array (numpy hands back scalars for 0-d results)."""
-    array = np.asarray(result)
-    if array.flags.writeable:
-        array.flags.writeable = False
-    return array
+def _with_constants(inputs, what):
+    """``inputs`` with every number or array turned into a constant tensor of a fitting dtype."""
+    like = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            like = x
+            break
+    return tuple([x if isinstance(x, Tensor) else _constant(x, like, what) for x in inputs])
 
 
-def _constant(x, tensors, what):
-    """A number or array mixed into a tensor expression: a constant tensor of a fitting dtype."""
-    if isinstance(x, (numbers.Number, np.ndarray, np.generic, list, tuple)) and not isinstance(x, str):
-        if isinstance(x, (bool, np.bool_)) or (isinstance(x, np.ndarray) and x.dtype == bool):
+def _constant(x, like, what):
+    if isinstance(x, Node):
+        raise TypeError(f"{what}: cannot mix Tensor and {type(x).__name__} operands")
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{what}: unsupported operand type {type(x).__name__}")
+    if type(x) in (float, int) and like is not None and like.data.dtype.kind == "f":
+        array = np.array(x, dtype=like.data.dtype)  # a Python number takes the tensor's dtype
+    else:
+        try:
             array = np.array(x)
-        else:
-            array = np.array(x, dtype=np.result_type(*[t.dtype for t in tensors], x)
-                             if isinstance(x, (numbers.Number, np.generic)) else None)
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"{what}: cannot use {array.dtype} data ({type(x).__name__}) with tensors")
-        array.flags.writeable = False
-        out = _new(Tensor)
-        _init(out, array, False)
-        return out
-    raise TypeError(f"{what}: unsupported operand type {type(x).__name__}")
+        except (TypeError, ValueError):
+            raise TypeError(f"{what}: unsupported operand type {type(x).__name__}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{what}: cannot use {array.dtype} data ({type(x).__name__}) with tensors")
+    out = _new(Tensor)
+    _init(out, array, False)
+    return out
 
 
 def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
@@ -511,7 +528,7 @@ def _compare(ufunc, a, b):
     except TypeError:
         return NotImplemented
     out = _new(Tensor)
-    _init(out, _owned(result), False)
+    _init(out, np.asarray(result), False)
     return out
 
 
@@ -532,6 +549,9 @@ def _index(index):
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     return index
+
+
+_apply = Tensor._apply
 
 
 # ----- factories -----

@@ -34,13 +34,16 @@ def test_non_numeric_data_is_rejected(bad):
         Tensor(bad)
 
 
-def test_the_tensor_owns_a_read_only_copy():
+def test_the_tensor_owns_its_copy_and_arrays_saved_for_backward_are_read_only():
     source = np.ones(3)
     t = Tensor(source, requires_grad=True)
     source[0] = 5.0
     assert t.data[0] == 1.0
+    y = t * t  # the operation saves t's array for backward...
     with pytest.raises(ValueError, match="read-only"):
-        t.data[0] = 2.0
+        t.data[0] = 2.0  # ...so it can no longer be changed in place
+    y.sum().backward()
+    assert t.grad.tolist() == [2.0, 2.0, 2.0]
 
 
 def test_properties_and_conversions():
