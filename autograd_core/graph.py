@@ -198,8 +198,12 @@ class Node:
         """The gradient backward starts from; node types check its kind and shape."""
         raise NotImplementedError
 
+    def _conform(self, g):
+        """A contribution ``g`` as a gradient of this node: its type, shape and dtype."""
+        raise NotImplementedError
+
     def _add_grad(self, g) -> None:
-        """Add a contribution ``g`` to this node's gradient (node types convert and check it)."""
+        """Add a contribution ``g`` to this node's gradient (conformed first)."""
         raise NotImplementedError
 
     def backward(self, grad=None, retain_graph: bool = False) -> None:
@@ -390,9 +394,9 @@ class Tape:
                 args = (*[p.data for p in parents], *node._ctx)
                 for parent, vjp in zip(parents, node._op.vjps):
                     if vjp is not None and parent.requires_grad:
-                        contribution = vjp(g, node.data, *args)
+                        contribution = parent._conform(vjp(g, node.data, *args))
                         grads[parent] = grads[parent] + contribution if parent in grads else contribution
-        result = [_plain(grads.get(s)) for s in source_list]
+        result = [None if grads.get(s) is None else s._conform(grads[s]) for s in source_list]
         if not self.persistent:
             self._used = True
             self.operations = []
@@ -407,11 +411,6 @@ class Tape:
 
     def __repr__(self):
         return f"<Tape of {len(self.operations)} operations{', persistent' if self.persistent else ''}>"
-
-
-def _plain(g):
-    """A gradient as the user expects it: a Python float for scalars, arrays as they are."""
-    return float(g) if isinstance(g, np.floating) else g
 
 
 def _short(data) -> str:

@@ -421,17 +421,24 @@ class Tensor(Node):
                 f"backward: grad has shape {seed.shape} but the tensor has shape {self.shape}")
         return seed
 
-    def _add_grad(self, g) -> None:
+    def _conform(self, g) -> np.ndarray:
+        """Sum a broadcast contribution back to this tensor's shape; give it its dtype."""
         g = np.asarray(g)
         if g.shape != self.data.shape:
             g = _unbroadcast(g, self.data.shape)
         if g.dtype != self.data.dtype:
             g = g.astype(self.data.dtype)
+        return g
+
+    def _add_grad(self, g) -> None:
+        g = self._conform(g)
         if self.grad is None:
             # A gradient the user will see must own its memory: contributions can be views
-            # or shared between inputs (a + b hands both the same array).
+            # or shared between inputs (a + b hands both the same array). ``g + 0.0`` is that
+            # copy, and it also makes the sum start from +0.0 exactly as a Value's does
+            # (0.0 + -0.0 is +0.0), so Value and Tensor gradients agree to the sign of zero.
             keeps = self._a is None or self._retains_grad
-            self.grad = np.array(g) if keeps else g
+            self.grad = g + 0.0 if keeps else g
         else:
             self.grad = self.grad + g  # never in place: the old array may be the user's
 

@@ -209,6 +209,9 @@ class Value(Node):
 
     _fresh_grad = 0.0  # what backward resets an intermediate node's gradient to
 
+    def _conform(self, g) -> float:
+        return g if type(g) is float else float(g)
+
     def _add_grad(self, g) -> None:
         self.grad += g if type(g) is float else float(g)
 

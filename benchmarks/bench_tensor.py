@@ -242,10 +242,11 @@ class MygradRunner:
 class HipsRunner:
     """HIPS autograd: a loss function of the parameter list, ``value_and_grad``.
 
-    ReLU is ``anp.maximum(z, 0.0)`` and the mean ``anp.mean``, as autograd's own
-    examples write them.  Their VJPs return float64 for float32 inputs, so
-    gradients are cast back to the parameter dtype in the update (a no-op in
-    float64) to keep the float32 problem in float32.
+    ReLU is written ``z * (z > 0)``, not ``anp.maximum(z, 0.0)``: autograd's VJP
+    of ``maximum`` (``balanced_eq``) returns float64 for float32 inputs, which
+    would run the float32 problem's backward GEMMs in float64 (more work than
+    the others do).  The update casts gradients to the parameter dtype, a no-op
+    unless some VJP upcasts (the agreement check prints the gradient dtypes).
     """
 
     def __init__(self, modules, params, X, y):
@@ -256,8 +257,10 @@ class HipsRunner:
 
         def loss_fn(params, X, y, rows):
             W1, b1, W2, b2, W3, b3 = params
-            h = anp.maximum(anp.dot(X, W1) + b1, 0.0)
-            h = anp.maximum(anp.dot(h, W2) + b2, 0.0)
+            z = anp.dot(X, W1) + b1
+            h = z * (z > 0)
+            z = anp.dot(h, W2) + b2
+            h = z * (z > 0)
             logits = anp.dot(h, W3) + b3
             log_probs = logits - logsumexp(logits, axis=1, keepdims=True)
             return -anp.mean(log_probs[rows, y])
@@ -370,7 +373,7 @@ def load_engines(blas_threads):
         hips.tiny = lambda n: _tiny_hips(anp, grad, n)
         hips.version = _dist_version("autograd")
         hips.location = os.path.dirname(autograd.__file__)
-        hips.note = "HIPS autograd (value_and_grad; grads cast back to the param dtype)"
+        hips.note = "HIPS autograd, value_and_grad; ReLU as z * (z > 0) (see HipsRunner)"
     except Exception as exc:
         hips.note = f"not importable ({type(exc).__name__}: {exc}); pip install autograd"
     engines.append(hips)
@@ -647,21 +650,12 @@ def bench_tiny(engines, iterations, rounds):
 # Environment.
 # --------------------------------------------------------------------------
 
-def blas_info():
-    """numpy's BLAS (from its build config) and its thread count when cheap to read.
+def _openblas_calls():
+    """``(get_num_threads, set_num_threads, get_config, path)`` of the OpenBLAS numpy loaded.
 
-    The thread count is read by calling OpenBLAS's ``get_num_threads`` in the
-    library numpy has loaded (Linux: found in /proc/self/maps); None elsewhere.
+    Found in /proc/self/maps (Linux) and called through ctypes: the cheap part of
+    what threadpoolctl does.  Any of them may be None (another BLAS, another OS).
     """
-    info = {"name": None, "version": None, "config": None, "num_threads": None}
-    try:
-        deps = np.show_config(mode="dicts").get("Build Dependencies", {})
-        blas = deps.get("blas", {})
-        info["name"] = blas.get("name")
-        info["version"] = blas.get("version")
-        info["config"] = blas.get("openblas configuration")
-    except Exception:
-        pass
     try:
         with open("/proc/self/maps") as fh:
             libs = sorted({line.split()[-1] for line in fh
@@ -670,20 +664,57 @@ def blas_info():
             lib = ctypes.CDLL(path)
             for prefix in ("scipy_openblas", "openblas"):
                 for suffix in ("64_", ""):
-                    fn = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                    if fn is None:
+                    get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                    if get is None:
                         continue
-                    fn.restype = ctypes.c_int
-                    info["num_threads"] = int(fn())
+                    get.restype = ctypes.c_int
+                    put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                    if put is not None:
+                        put.argtypes = [ctypes.c_int]
                     cfg = getattr(lib, f"{prefix}_get_config{suffix}", None)
                     if cfg is not None:
                         cfg.restype = ctypes.c_char_p
-                        info["config_runtime"] = cfg().decode(errors="replace")
-                    info["library"] = path
-                    return info
+                    return get, put, cfg, path
+    except Exception:
+        pass
+    return None, None, None, None
+
+
+def blas_info(set_threads=None):
+    """numpy's BLAS (from its build config) and its thread count when cheap to read.
+
+    With ``set_threads``, first set OpenBLAS's thread count (``--blas-threads``).
+    """
+    info = {"name": None, "version": None, "config": None, "num_threads": None,
+            "num_threads_set_by_benchmark": None}
+    try:
+        deps = np.show_config(mode="dicts").get("Build Dependencies", {})
+        blas = deps.get("blas", {})
+        info["name"] = blas.get("name")
+        info["version"] = blas.get("version")
+        info["config"] = blas.get("openblas configuration")
+    except Exception:
+        pass
+    get, put, cfg, path = _openblas_calls()
+    try:
+        if set_threads is not None and put is not None:
+            put(int(set_threads))
+            info["num_threads_set_by_benchmark"] = int(set_threads)
+        if get is not None:
+            info["num_threads"] = int(get())
+            info["library"] = path
+        if cfg is not None:
+            info["config_runtime"] = cfg().decode(errors="replace")
     except Exception:
         pass
     return info
+
+
+def _loadavg():
+    try:
+        return list(os.getloadavg())
+    except OSError:
+        return None
 
 
 def environment(blas):
@@ -718,6 +749,11 @@ def print_report(r):
           f"{env['cpu_count']} CPUs, quick={r['config']['quick']})")
     print(f"  numpy {env['numpy']}, BLAS {blas.get('name') or '?'} {blas.get('version') or ''}"
           f", BLAS threads {blas.get('num_threads') if blas.get('num_threads') else 'unknown'}")
+    la, lb = env.get("loadavg_before"), env.get("loadavg_after")
+    if la and lb:
+        print(f"  load average (1 min) before {la[0]:.2f}, after {lb[0]:.2f}"
+              + ("   <- other processes were using the CPUs: expect noisy medians"
+                 if la[0] > 0.5 else ""))
     for eng in r["engines"].values():
         if eng["available"]:
             print(f"  {eng['name']:<14} {eng['version'] or '(no version)':<14} {eng['note']}")
@@ -750,6 +786,11 @@ def print_report(r):
                   f"{m.get('ratio_median', float('nan')):>13.3f}"
                   f"{m.get('ratio_min', float('nan')):>13.3f}"
                   f"{m['last_loss']:>12.6f}{m.get('last_loss_abs_diff', float('nan')):>9.1g}")
+        ref = r["mlp_step"][dtype].get("numpy", {})
+        if ref.get("min_ms") and ref["median_ms"] > 1.3 * ref["min_ms"]:
+            print(f"    NOTE: numpy's median is {ref['median_ms'] / ref['min_ms']:.1f}x its min: "
+                  f"the CPUs were busy (another process, or BLAS/OpenMP threads contending); "
+                  f"trust the min column more")
         ours = r["mlp_step"][dtype].get("autograd_core", {})
         if "ratio_median" in ours:
             met = "met" if ours["ratio_median"] <= TARGET_RATIO else "NOT met"
@@ -786,6 +827,9 @@ def main(argv=None):
     parser.add_argument("--json", metavar="PATH", help="also write all figures as JSON")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: few steps and iterations (a few seconds)")
+    parser.add_argument("--blas-threads", type=int, default=None, metavar="N",
+                        help="set numpy's OpenBLAS threads (and torch's) to N for the run "
+                             "(default: leave numpy's as it is; torch is set to match)")
     args = parser.parse_args(argv)
 
     quick = args.quick
@@ -795,8 +839,9 @@ def main(argv=None):
     tiny_iterations = 200 if quick else 2000
     tiny_rounds = 3 if quick else 15
 
-    blas = blas_info()
-    engines = load_engines(blas.get("num_threads"))
+    load_before = _loadavg()
+    blas = blas_info(args.blas_threads)
+    engines = load_engines(blas.get("num_threads") or args.blas_threads)
 
     report = {
         "environment": environment(blas),
@@ -818,6 +863,8 @@ def main(argv=None):
         report["phases"][dtype] = bench_phases(engines, dtype, phase_steps)
 
     report["tiny"] = bench_tiny(engines, tiny_iterations, tiny_rounds)
+    report["environment"]["loadavg_before"] = load_before
+    report["environment"]["loadavg_after"] = _loadavg()
 
     print_report(report)
     if args.json:

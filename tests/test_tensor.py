@@ -143,12 +143,13 @@ def test_detach_and_no_grad():
         assert not (w * 2).requires_grad
 
 
-def test_tape_records_tensor_operations_too():
+def test_tape_records_tensor_operations_too_and_unbroadcasts():
     w = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor(0.5, requires_grad=True)
     with Tape() as tape:
-        y = (w * w).sum()
-    (g,) = tape.gradient(y, [w])
-    assert g.tolist() == [2.0, 4.0] and w.grad is None
+        y = (w * w + b).sum()
+    g, gb = tape.gradient(y, [w, b])
+    assert g.tolist() == [2.0, 4.0] and gb.shape == () and gb == 2.0 and w.grad is None
 
 
 # ----- ops: kinks, stability, indexing, shapes -----
