@@ -268,12 +268,15 @@ class Tensor(Node):
         return self.reshape(*self.shape[:start], -1, *self.shape[end + 1:])
 
     def transpose(self, *axes):
-        """Reverse the axes, or permute them as numpy does; ``transpose(0, 1)`` with two
-        axes swaps them, as in PyTorch."""
-        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        if len(axes) == 2 and self.ndim != 2:
+        """``transpose()`` reverses the axes; ``transpose(dim0, dim1)`` swaps two of them, as in
+        PyTorch; ``transpose((2, 0, 1))`` (one sequence) permutes them, as in numpy."""
+        if not axes:
+            return ops.transpose(self, None)
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            return self.permute(*axes[0])
+        if len(axes) == 2:
             return self.swapaxes(*axes)
-        return ops.transpose(self, tuple(a % self.ndim for a in axes) if axes else None)
+        raise TypeError("transpose takes no axes, two axes to swap, or one sequence of all axes")
 
     def permute(self, *axes):
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes

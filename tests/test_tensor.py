@@ -213,6 +213,13 @@ def test_shape_ops_and_their_gradients():
         x.sum(axis=3)
 
 
+def test_transpose_swaps_two_axes_as_in_pytorch():
+    m = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert m.transpose(0, 1).tolist() == m.T.tolist() == [[1, 4], [2, 5], [3, 6]]
+    assert m.transpose().shape == (3, 2) and m.transpose((1, 0)).shape == (3, 2)
+    assert Tensor(np.zeros((2, 3, 4))).transpose(0, 2).shape == (4, 3, 2)
+
+
 def test_var_and_std_match_numpy_with_bessels_correction():
     data = np.random.default_rng(1).normal(size=(4, 5))
     x = Tensor(data, requires_grad=True)
