@@ -1,6 +1,6 @@
 """The graph every node type shares: recording mode, the tape, and the backward pass.
 
-A node (a scalar :class:`~autograd_core.Value`, later a ``Tensor``) holds its ``data``, its
+A node (a scalar :class:`~autograd_core.Value` or a :class:`~autograd_core.Tensor`) holds its ``data``, its
 ``grad``, the op that made it, its parents in order and with multiplicity (``a * a`` has the
 parents ``(a, a)``) and ``_ctx``, the op's non-differentiable parameters. Nodes hold their
 parents and nothing holds a child, so a graph has no reference cycles and is freed by
@@ -15,10 +15,13 @@ beyond the second (``_rest``) are a class-level default that only a node type wi
 overrides. On micrograd's demo step these choices cut the step time by a third.
 ``node.parents`` gives the parents as a tuple.
 
-``backward`` follows HIPS autograd: one iterative pass counts, for every node reachable from
-the root, the edges that reach it from its children; the second pass hands a node on only when
-all of its children have been processed (Kahn's algorithm on the reversed graph), so its
-gradient is complete when it is popped from the ``grads`` dict. No recursion anywhere.
+``backward`` makes two passes, both iterative (no recursion anywhere): an iterative
+depth-first search puts the nodes reachable from the root in topological order (checking on
+the way that nothing was freed or changed, and resetting intermediate gradients); then a
+sweep in reverse order adds each node's vector-Jacobian products into its parents' ``.grad``.
+A node's gradient is complete when its turn comes, because all of its children come first;
+contributions are summed where paths converge. ``Tape.gradient`` is a second, independent
+backward over the recorded list, summing in a dict as HIPS autograd does.
 """
 from __future__ import annotations
 
@@ -390,6 +393,7 @@ class Tape:
                 if node._ctx is _FREED:
                     raise RuntimeError("Tape.gradient through a graph whose saved values a "
                                        "backward() without retain_graph=True released")
+                node._check_saved()
                 parents = node.parents
                 args = (*[p.data for p in parents], *node._ctx)
                 for parent, vjp in zip(parents, node._op.vjps):

@@ -7,8 +7,9 @@ bit (``math`` and numpy differ in the last bit of ``tanh``, ``log``, ... on many
 
 A row has one VJP per input, ``vjp(g, out, *inputs, *params) -> gradient for that input``
 (HIPS autograd's ``defvjp``): ``g`` is the gradient of the output, ``out`` the forward result.
-``None`` in place of a VJP means "no gradient flows to this input". A VJP is only called for
-inputs that need a gradient. VJPs use arithmetic operators and the ops of this table (called
+``None`` in place of a VJP means "no gradient flows to this input"; ``PASS`` means "the
+output's gradient, unchanged" (as for ``a + b``), which the backward loop hands on without a
+call. A VJP is only called for inputs that need a gradient. VJPs use arithmetic operators and the ops of this table (called
 like functions, e.g. ``cos(a)``), so they work on floats, arrays, and on graph nodes alike.
 
 Conventions at kinks (documented and tested): relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) =
