@@ -75,6 +75,10 @@ class Value(Node):
 
     Arithmetic and functions follow IEEE/numpy semantics: ``Value(0.0).log()`` is ``-inf``
     (with numpy's warning), never a ``math`` domain error.
+
+    Backward reads each input's ``.data`` when it runs: change ``.data`` (an optimiser step)
+    only after ``backward()``, as micrograd's training loop does. Unlike ``Tensor``, a
+    ``Value`` does not detect a change made in between (that check would cost every node).
     """
 
     __slots__ = ()
