@@ -8,10 +8,10 @@
     3.583853
 """
 from .graph import Node, Tape, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .tensor import Tensor, arange, one_hot, ones, randn, tensor, zeros
+from .tensor import Tensor, arange, one_hot, ones, randn, zeros
 from .value import Value, maximum, minimum
 
 __all__ = ["Node", "Value", "Tensor", "Tape", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "maximum", "minimum", "tensor", "zeros", "ones", "randn",
+           "is_grad_enabled", "maximum", "minimum", "zeros", "ones", "randn",
            "arange", "one_hot"]
 __version__ = "0.1.0"

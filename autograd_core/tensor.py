@@ -8,7 +8,7 @@ import numpy as np
 from . import graph, ops
 from .graph import LEAF, Node, _mode, _record_on_tapes
 
-__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "arange", "one_hot"]
+__all__ = ["Tensor", "zeros", "ones", "randn", "arange", "one_hot"]
 
 _new = object.__new__
 
@@ -565,11 +565,6 @@ _apply = Tensor._apply
 
 
 # ----- factories -----
-
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
-    """``Tensor(data, ...)``, as ``torch.tensor``."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
 
 def zeros(*shape, requires_grad: bool = False, dtype=np.float64) -> Tensor:
     shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
