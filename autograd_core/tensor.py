@@ -64,7 +64,11 @@ class Tensor(Node):
                 inputs = _with_constants(inputs, op.name)
                 break
         datas = tuple([x.data for x in inputs])
-        data = op.forward(*datas, *params)
+        try:
+            data = op.forward(*datas, *params)
+        except (ValueError, IndexError) as error:  # numpy's words, plus what the user passed
+            shapes = " and ".join(str(d.shape) for d in datas)
+            raise type(error)(f"{op.name} of tensors of shapes {shapes}: {error}") from None
         out = _new(Tensor)
         out.data = data if type(data) is np.ndarray else np.asarray(data)  # numpy gives 0-d
         out.grad = None                                                      # results as scalars

@@ -240,6 +240,17 @@ def test_comparisons_give_bool_tensors_and_one_hot():
         one_hot(np.array([3]), 3)
 
 
+@pytest.mark.parametrize("fn, pattern", [
+    (lambda: Tensor(np.ones((2, 3))) @ Tensor(np.ones((2, 3))), r"matmul of tensors of shapes \(2, 3\) and \(2, 3\)"),
+    (lambda: Tensor(np.ones((2, 3))) + Tensor(np.ones(4)), r"add .*\(2, 3\) and \(4,\)"),
+    (lambda: Tensor(np.ones(6)).reshape(4, 2), r"reshape .*\(6,\)"),
+    (lambda: Tensor(np.ones(3))[5], r"getitem .*\(3,\)"),
+])
+def test_shape_errors_name_the_op_and_the_shapes(fn, pattern):
+    with pytest.raises((ValueError, IndexError), match=pattern):
+        fn()
+
+
 def test_mixing_tensors_and_values_is_an_error():
     with pytest.raises(TypeError, match="cannot mix"):
         Tensor([1.0]) * Value(2.0)
