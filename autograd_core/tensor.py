@@ -1,6 +1,7 @@
 """``Tensor``: a numpy array on the same graph, op table and backward loop as ``Value``."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -503,18 +504,31 @@ def _with_constants(inputs, what):
     return tuple([x if isinstance(x, Tensor) else _constant(x, like, what) for x in inputs])
 
 
+_constants: dict = {}  # (number, sign, dtype) -> constant tensor: `x * 2` in a loop reuses one
+
+
 def _constant(x, like, what):
+    if type(x) in (float, int) and like is not None and like.data.dtype.kind == "f" and x == x:
+        # A Python number takes the tensor's dtype. Constants are leaves that nothing
+        # changes, so one per number serves every graph (the sign tells 0.0 from -0.0).
+        key = (x, math.copysign(1.0, x), like.data.dtype)
+        constant = _constants.get(key)
+        if constant is None:
+            if len(_constants) > 1024:
+                _constants.clear()
+            constant = _constants[key] = _new(Tensor)
+            _init(constant, np.array(x, dtype=like.data.dtype), False)
+            constant.data.flags.writeable = False
+        return constant
     if isinstance(x, Node):
         raise TypeError(f"{what}: cannot mix Tensor and {type(x).__name__} operands")
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{what}: unsupported operand type {type(x).__name__}")
-    if type(x) in (float, int) and like is not None and like.data.dtype.kind == "f":
-        array = np.array(x, dtype=like.data.dtype)  # a Python number takes the tensor's dtype
-    else:
-        try:
-            array = np.array(x)
-        except (TypeError, ValueError):
-            raise TypeError(f"{what}: unsupported operand type {type(x).__name__}") from None
+    try:
+        array = np.array(x, dtype=like.data.dtype if type(x) in (float, int) and like is not None
+                         and like.data.dtype.kind == "f" else None)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what}: unsupported operand type {type(x).__name__}") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{what}: cannot use {array.dtype} data ({type(x).__name__}) with tensors")
     out = _new(Tensor)

@@ -304,3 +304,13 @@ def test_value_and_tensor_agree_on_every_op(fn, a, b):
 def test_the_agreement_helper_reports_a_mismatch():
     with pytest.raises(AssertionError, match="disagree"):
         compare_value_tensor(lambda x: x * 2 if isinstance(x, Value) else x * 3, 1.0)
+
+
+def test_number_constants_take_the_tensor_dtype_and_keep_the_sign_of_zero():
+    x = Tensor(np.array([1.0, -2.0], dtype=np.float32), requires_grad=True)
+    assert (x * 2).dtype == np.float32 and (2.5 - x).dtype == np.float32
+    assert np.signbit((x * -0.0).data).tolist() == [True, False]
+    assert np.signbit((x * 0.0).data).tolist() == [False, True]
+    y = Tensor([1.0, 2.0], requires_grad=True)
+    assert (y * 3).parents[1].dtype == np.float64 and (y * 3).parents[1].item() == 3.0
+    assert np.isnan((y * float("nan")).data).all()
