@@ -449,3 +449,28 @@ class _Names:
 def _record_on_tapes(node: Node) -> None:
     for tape in _mode.tapes:
         tape.operations.append(node)
+
+
+def _link(out: Node, op, inputs: tuple, params: tuple) -> bool:
+    """Give ``out`` its history (``op`` applied to ``inputs``) if it needs one; say whether.
+
+    It needs one when recording is on in this thread and an input needs a gradient.
+    """
+    if graph_recording() and any(x._op is not None for x in inputs):
+        out._op = op
+        out._a = inputs[0]
+        if len(inputs) > 1:
+            out._b = inputs[1]
+            if len(inputs) > 2:
+                out._rest = inputs[2:]
+        out._ctx = params
+        if open_tapes:
+            _record_on_tapes(out)
+        return True
+    return False
+
+
+def graph_recording() -> bool:
+    """Whether operations in this thread are recorded (the process-wide count skips the
+    per-thread lookup while no thread has recording off)."""
+    return threads_without_grad == 0 or _mode.enabled

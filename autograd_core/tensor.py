@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from . import graph, ops
-from .graph import LEAF, Node, _mode, _record_on_tapes
+from .graph import LEAF, Node, _link
 
 __all__ = ["Tensor", "zeros", "ones", "randn", "arange", "one_hot"]
 
@@ -77,22 +77,11 @@ class Tensor(Node):
         out._ctx = out._rest = out._saved = ()
         out._retains_grad = False
         out._op = out._a = out._b = None
-        if graph.threads_without_grad == 0 or _mode.enabled:
-            for x in inputs:
-                if x._op is not None:  # an input needs a gradient: record the operation
-                    for array in datas:
-                        if array.flags.writeable:  # saved for backward: nobody may change it
-                            array.flags.writeable = False
-                    out._op = op
-                    out._a = inputs[0]
-                    if len(inputs) > 1:
-                        out._b = inputs[1]
-                        out._rest = inputs[2:]
-                    out._ctx = params
-                    out._saved = datas
-                    if graph.open_tapes:
-                        _record_on_tapes(out)
-                    break
+        if _link(out, op, inputs, params):
+            out._saved = datas
+            for array in datas:
+                if array.flags.writeable:  # saved for backward: nobody may change it
+                    array.flags.writeable = False
         return out
 
     # ----- arithmetic -----

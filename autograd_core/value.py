@@ -7,7 +7,7 @@ import numpy as np
 
 from . import ops
 from . import graph
-from .graph import LEAF, Node, _mode, _record_on_tapes
+from .graph import LEAF, Node, _link, _mode, _record_on_tapes
 
 __all__ = ["Value", "maximum", "minimum"]
 
@@ -257,15 +257,7 @@ def _result(op, data, parents, ctx=()):
     out.label = ""
     out._ctx = ()
     out._op = out._a = out._b = None
-    for parent in parents:
-        if parent._op is not None and (graph.threads_without_grad == 0 or _mode.enabled):
-            out._op = op
-            out._a = parents[0]
-            out._b = parents[1] if len(parents) > 1 else None
-            out._ctx = ctx
-            if graph.open_tapes:
-                _record_on_tapes(out)
-            break
+    _link(out, op, parents, ctx)
     return out
 
 
