@@ -225,56 +225,63 @@ class Node:
             raise RuntimeError(
                 "backward() on a node that does not require grad: it was made without "
                 "recording (under no_grad, from detached or constant inputs)")
-        seed = self._seed_gradient(grad)
-        # Masked-out branches of kink rules (e.g. 0 * log(0)) would make numpy warn about
-        # values that are then discarded; the forward pass is where the user sees warnings.
-        with np.errstate(all="ignore"):
-            _backward(self, seed, retain_graph)
+        _quiet_backward(self, self._seed_gradient(grad), retain_graph)
 
 
 def _graph_order(root: Node) -> list:
     """The nodes reachable from ``root`` that have an op, each after all of its parents.
 
     Iterative depth-first search: a node is pushed, then a ``None`` marker, then its parents;
-    popping the marker means every parent is placed, so the node is. Each node's gradient is
-    reset to ``_fresh_grad`` on the way (an earlier backward's must not leak into this one).
-    Raises before any gradient is touched if part of the graph was already freed.
+    popping the marker means every parent is placed, so the node is. A node's ``.grad`` holds
+    the ``_SEEN`` marker while the search runs (cheaper than a set of seen nodes), then is
+    reset to ``_fresh_grad``: an earlier backward's gradient must not leak into this one.
+    Leaves are never touched; if part of the graph was already freed, this raises with every
+    intermediate gradient it marked reset.
     """
     order = []
-    seen = set()
     stack = [root]
-    push, pop, place, mark = stack.append, stack.pop, order.append, seen.add  # hot loop
+    push, pop, place = stack.append, stack.pop, order.append  # hot loop
     # Read once: class attributes looked up on instances are slow in a hot loop (3.11).
     fresh_grad, has_rest = root._fresh_grad, root._has_rest
     check_saved = type(root)._check_saved is not Node._check_saved
-    while stack:
-        node = pop()
-        if node is None:
-            place(pop())
-            continue
-        if node in seen:
-            continue
-        mark(node)
-        if node._ctx is _FREED:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time: its saved values were "
-                "released by the first backward. Pass retain_graph=True to the first "
-                "backward() if you need to call it again.")
-        if check_saved:
-            node._check_saved()
+    try:
+        while stack:
+            node = pop()
+            if node is None:
+                place(pop())
+                continue
+            if node.grad is _SEEN:
+                continue
+            if node._ctx is _FREED:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time: its saved values "
+                    "were released by the first backward. Pass retain_graph=True to the "
+                    "first backward() if you need to call it again.")
+            if check_saved:
+                node._check_saved()
+            node.grad = _SEEN  # marked nodes are all on the stack or in the order (see except)
+            push(node)
+            push(None)
+            a, b = node._a, node._b
+            if a._a is not None and a.grad is not _SEEN:  # has parents of its own
+                push(a)
+            if b is not None and b._a is not None and b.grad is not _SEEN:
+                push(b)
+            if has_rest:
+                for parent in node._rest:
+                    if parent._a is not None and parent.grad is not _SEEN:
+                        push(parent)
+    except BaseException:
+        for node in (*order, *stack):
+            if node is not None and node.grad is _SEEN:
+                node.grad = fresh_grad
+        raise
+    for node in order:
         node.grad = fresh_grad
-        push(node)
-        push(None)
-        a, b = node._a, node._b
-        if a._a is not None and a not in seen:  # has parents of its own
-            push(a)
-        if b is not None and b._a is not None and b not in seen:
-            push(b)
-        if has_rest:
-            for parent in node._rest:
-                if parent._a is not None and parent not in seen:
-                    push(parent)
     return order
+
+
+_SEEN = object()  # in .grad while _graph_order runs: the node was reached
 
 
 def _backward(root: Node, seed, retain_graph: bool) -> None:
@@ -323,6 +330,12 @@ def _backward(root: Node, seed, retain_graph: bool) -> None:
             node._ctx = _FREED
         if not keeps_grads:
             node._release_grad()
+
+
+# Masked-out branches of kink rules (e.g. 0 * log(0)) would make numpy warn about values that
+# are then discarded; the forward pass is where the user sees warnings. (As a decorator,
+# errstate costs half what a ``with`` block does, and backward on a tiny graph feels it.)
+_quiet_backward = np.errstate(all="ignore")(_backward)
 
 
 class Tape:
@@ -456,18 +469,23 @@ def _link(out: Node, op, inputs: tuple, params: tuple) -> bool:
 
     It needs one when recording is on in this thread and an input needs a gradient.
     """
-    if graph_recording() and any(x._op is not None for x in inputs):
-        out._op = op
-        out._a = inputs[0]
-        if len(inputs) > 1:
-            out._b = inputs[1]
-            if len(inputs) > 2:
-                out._rest = inputs[2:]
-        out._ctx = params
-        if open_tapes:
-            _record_on_tapes(out)
-        return True
-    return False
+    if not (threads_without_grad == 0 or _mode.enabled):  # graph_recording(), inlined
+        return False
+    for x in inputs:
+        if x._op is not None:  # needs a gradient
+            break
+    else:
+        return False
+    out._op = op
+    out._a = inputs[0]
+    if len(inputs) > 1:
+        out._b = inputs[1]
+        if len(inputs) > 2:
+            out._rest = inputs[2:]
+    out._ctx = params
+    if open_tapes:
+        _record_on_tapes(out)
+    return True
 
 
 def graph_recording() -> bool:

@@ -64,7 +64,8 @@ class Tensor(Node):
             if type(x) is not Tensor:
                 inputs = _with_constants(inputs, op.name)
                 break
-        datas = tuple([x.data for x in inputs])
+        datas = (inputs[0].data, inputs[1].data) if len(inputs) == 2 else tuple(
+            [x.data for x in inputs])
         try:
             data = op.forward(*datas, *params)
         except (ValueError, IndexError) as error:  # numpy's words, plus what the user passed
@@ -411,7 +412,14 @@ class Tensor(Node):
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; this tensor "
                     f"has shape {self.shape}: pass backward(grad=...) of that shape")
-            return np.array(1.0, dtype=self.dtype).reshape(self.shape)
+            # One read-only seed per dtype and shape serves every backward: the engine
+            # never changes a gradient in place, and read-only makes sure nobody else does.
+            key = (self.data.dtype, self.data.shape)
+            seed = _unit_seeds.get(key)
+            if seed is None:
+                seed = _unit_seeds[key] = np.ones(self.data.shape, self.data.dtype)
+                seed.flags.writeable = False
+            return seed
         seed = np.array(grad.data if isinstance(grad, Node) else grad, dtype=self.dtype)
         if seed.shape != self.shape:
             raise ValueError(
@@ -493,22 +501,28 @@ def _with_constants(inputs, what):
     return tuple([x if isinstance(x, Tensor) else _constant(x, like, what) for x in inputs])
 
 
-_constants: dict = {}  # (number, sign, dtype) -> constant tensor: `x * 2` in a loop reuses one
+_unit_seeds: dict = {}  # (dtype, shape) -> the read-only array of ones backward starts from
+
+# (number, dtype) -> constant tensor, so that `x * 2` in a loop makes no new tensor. Constants
+# are leaves that nothing changes, so one per number serves every graph. Zeros are keyed with
+# their sign too (0.0 == -0.0, and both hash alike). Only float dtypes are stored.
+_constants: dict = {}
 
 
 def _constant(x, like, what):
-    if type(x) in (float, int) and like is not None and like.data.dtype.kind == "f" and x == x:
-        # A Python number takes the tensor's dtype. Constants are leaves that nothing
-        # changes, so one per number serves every graph (the sign tells 0.0 from -0.0).
-        key = (x, math.copysign(1.0, x), like.data.dtype)
+    if (type(x) is float or type(x) is int) and like is not None:
+        dtype = like.data.dtype
+        key = (x, dtype) if x else (x, dtype, math.copysign(1.0, x))
         constant = _constants.get(key)
-        if constant is None:
+        if constant is not None:
+            return constant
+        if dtype.kind == "f" and x == x:  # nan != nan: it could never be found again
             if len(_constants) > 1024:
                 _constants.clear()
             constant = _constants[key] = _new(Tensor)
-            _init(constant, np.array(x, dtype=like.data.dtype), False)
+            _init(constant, np.array(x, dtype=dtype), False)
             constant.data.flags.writeable = False
-        return constant
+            return constant
     if isinstance(x, Node):
         raise TypeError(f"{what}: cannot mix Tensor and {type(x).__name__} operands")
     if isinstance(x, (str, bytes)) or x is None:

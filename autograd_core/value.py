@@ -262,7 +262,22 @@ def _result(op, data, parents, ctx=()):
 
 
 def _unary(op, a):
-    return _result(op, op.forward(a.data), (a,))
+    """``op`` applied to one Value: the binary operators' inline node build, for one parent."""
+    out = _new(Value)
+    data = op.forward(a.data)
+    out.data = data if type(data) is float else float(data)
+    out.grad = 0.0
+    out.label = ""
+    out._ctx = ()
+    out._b = None
+    if a._op is not None and (graph.threads_without_grad == 0 or _mode.enabled):
+        out._op = op
+        out._a = a
+        if graph.open_tapes:
+            _record_on_tapes(out)
+    else:
+        out._op = out._a = None
+    return out
 
 
 def _constant(x):
@@ -271,8 +286,14 @@ def _constant(x):
     Anything else makes the operator return NotImplemented, so Python raises its TypeError
     naming both operand types ("unsupported operand type(s) for +: 'Value' and 'str'").
     """
-    if isinstance(x, numbers.Real):
-        return Value(x, requires_grad=False)
+    if type(x) is float or type(x) is int or isinstance(x, numbers.Real):
+        out = _new(Value)  # Value(x, requires_grad=False), without the checks of __init__
+        out.data = x if type(x) is float else float(x)
+        out.grad = 0.0
+        out.label = ""
+        out._ctx = ()
+        out._op = out._a = out._b = None
+        return out
     if isinstance(x, Value):  # a subclass
         return x
     return NotImplemented
