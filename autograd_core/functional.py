@@ -7,18 +7,24 @@ results); the others take tensors.
     >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     >>> F.softmax(x, axis=1).sum(axis=1)
     Tensor([1., 1.], op='sum')
+
+It also holds the function transforms of :mod:`autograd_core.transforms` (``grad``,
+``value_and_grad``, ``vjp``, ``jvp``, ``jacobian``, ``hessian``, ``hvp``).
 """
 from __future__ import annotations
 
 from . import ops
 from .tensor import Tensor, one_hot
+from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .value import Value, maximum, minimum
 
 __all__ = ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu",
            "softplus", "abs", "clip", "clamp", "maximum", "minimum", "where", "sum", "mean",
            "max", "min", "var", "std", "reshape", "transpose", "permute", "squeeze",
            "unsqueeze", "expand", "broadcast_to", "flatten", "matmul", "cat", "concatenate",
-           "stack", "split", "softmax", "log_softmax", "logsumexp", "one_hot"]
+           "stack", "split", "softmax", "log_softmax", "logsumexp", "one_hot",
+           # function transforms (autograd_core.transforms)
+           "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
 
 exp, log, sqrt, sin, cos, tanh = ops.exp, ops.log, ops.sqrt, ops.sin, ops.cos, ops.tanh
 sigmoid, relu, softplus, abs = ops.sigmoid, ops.relu, ops.softplus, ops.absolute

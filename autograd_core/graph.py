@@ -30,14 +30,15 @@ import threading
 
 import numpy as np
 
-__all__ = ["Node", "Tape", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled"]
+__all__ = ["Node", "Tape", "grad", "no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled"]
 
 
 class _GradMode(threading.local):
     """Per-thread recording state: ``no_grad`` in one thread leaves the others alone."""
 
     enabled = True
-    tapes = ()  # the Tapes open in this thread, outermost first
+    tapes = ()  # the recorders (Tapes, anomaly detection) open in this thread, outermost first
+    anomaly = None  # the innermost active anomaly detection, or None
 
 
 _mode = _GradMode()
@@ -161,6 +162,14 @@ class Node:
     _has_rest = False  # ...and set this, so that graph walks look for them
     _keeps_grads = True  # intermediate nodes keep .grad after backward (Value); Tensor: not
     _float_grads = True  # gradients are Python floats, added inline by backward (Value)
+    _hooks = None  # gradient hooks (a list), on node types that support them
+
+    def _constant_like(self, data) -> "Node":
+        """A constant node of this type holding ``data`` (no gradient, no history)."""
+        raise NotImplementedError
+
+    def _check_grad_shape(self, g, what: str) -> None:
+        """Raise if ``g`` cannot be this node's gradient (node types check shapes)."""
 
     def _check_saved(self) -> None:
         """Raise if what the op saved for backward has changed since (node types override)."""
@@ -209,7 +218,8 @@ class Node:
         """Add a contribution ``g`` to this node's gradient (conformed first)."""
         raise NotImplementedError
 
-    def backward(self, grad=None, retain_graph: bool = False) -> None:
+    def backward(self, grad=None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
         """Back-propagate from this node, filling ``.grad`` on every node that needs one.
 
         ``grad`` is the gradient of some final quantity with respect to this node; it defaults
@@ -220,68 +230,79 @@ class Node:
         The graph's saved context is released afterwards, so a second backward through it
         raises ``RuntimeError``; pass ``retain_graph=True`` to keep it (the leaves then get
         their gradient added again).
+
+        With ``create_graph=True`` the backward pass is itself recorded: ``.grad`` holds nodes
+        that can be differentiated again (``retain_graph`` then defaults to True).
+
+            >>> from autograd_core import Value
+            >>> x = Value(3.0)
+            >>> (x ** 3).backward(create_graph=True)
+            >>> dx = x.grad          # 3 x**2, a Value with history
+            >>> x.zero_grad()
+            >>> dx.backward()
+            >>> dx.data, x.grad      # 27 and 6 x
+            (27.0, 18.0)
         """
         if self._op is None:  # requires_grad is False
             raise RuntimeError(
                 "backward() on a node that does not require grad: it was made without "
                 "recording (under no_grad, from detached or constant inputs)")
-        _quiet_backward(self, self._seed_gradient(grad), retain_graph)
+        if retain_graph is None:
+            retain_graph = create_graph
+        if create_graph or hooks_registered or _mode.anomaly is not None:
+            _quiet_sweep(_graph_order((self,)), {self: _seed(self, grad, create_graph)},
+                         retain_graph, create_graph, _store_grad)
+        else:  # the fast path: no graph to record, no hook or check to run
+            _quiet_backward(self, self._seed_gradient(grad), retain_graph)
 
 
-def _graph_order(root: Node) -> list:
-    """The nodes reachable from ``root`` that have an op, each after all of its parents.
+def _graph_order(roots, reset_grads: bool = True) -> list:
+    """The nodes reachable from ``roots`` that have an op, each after all of its parents.
 
     Iterative depth-first search: a node is pushed, then a ``None`` marker, then its parents;
-    popping the marker means every parent is placed, so the node is. A node's ``.grad`` holds
-    the ``_SEEN`` marker while the search runs (cheaper than a set of seen nodes), then is
-    reset to ``_fresh_grad``: an earlier backward's gradient must not leak into this one.
-    Leaves are never touched; if part of the graph was already freed, this raises with every
-    intermediate gradient it marked reset.
+    popping the marker means every parent is placed, so the node is. With ``reset_grads``,
+    each node's gradient is reset to ``_fresh_grad`` on the way (an earlier backward's must
+    not leak into this one). Leaves are never touched. Raises if part of the graph was freed
+    or changed, before any leaf gradient is touched.
     """
     order = []
-    stack = [root]
-    push, pop, place = stack.append, stack.pop, order.append  # hot loop
+    seen = set()
+    stack = [root for root in roots if root._a is not None]
+    push, pop, place, mark = stack.append, stack.pop, order.append, seen.add  # hot loop
+    if not stack:
+        return order
     # Read once: class attributes looked up on instances are slow in a hot loop (3.11).
-    fresh_grad, has_rest = root._fresh_grad, root._has_rest
-    check_saved = type(root)._check_saved is not Node._check_saved
-    try:
-        while stack:
-            node = pop()
-            if node is None:
-                place(pop())
-                continue
-            if node.grad is _SEEN:
-                continue
-            if node._ctx is _FREED:
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time: its saved values "
-                    "were released by the first backward. Pass retain_graph=True to the "
-                    "first backward() if you need to call it again.")
-            if check_saved:
-                node._check_saved()
-            node.grad = _SEEN  # marked nodes are all on the stack or in the order (see except)
-            push(node)
-            push(None)
-            a, b = node._a, node._b
-            if a._a is not None and a.grad is not _SEEN:  # has parents of its own
-                push(a)
-            if b is not None and b._a is not None and b.grad is not _SEEN:
-                push(b)
-            if has_rest:
-                for parent in node._rest:
-                    if parent._a is not None and parent.grad is not _SEEN:
-                        push(parent)
-    except BaseException:
-        for node in (*order, *stack):
-            if node is not None and node.grad is _SEEN:
-                node.grad = fresh_grad
-        raise
-    for node in order:
-        node.grad = fresh_grad
+    fresh_grad, has_rest = stack[0]._fresh_grad, stack[0]._has_rest
+    check_saved = type(stack[0])._check_saved is not Node._check_saved
+    while stack:
+        node = pop()
+        if node is None:
+            place(pop())
+            continue
+        if node in seen:
+            continue
+        mark(node)
+        if node._ctx is _FREED:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time: its saved values were "
+                "released by the first backward. Pass retain_graph=True to the first "
+                "backward() if you need to call it again.")
+        if check_saved:
+            node._check_saved()
+        if reset_grads:
+            node.grad = fresh_grad
+        push(node)
+        push(None)
+        a, b = node._a, node._b
+        if a._a is not None and a not in seen:  # has parents of its own
+            push(a)
+        if b is not None and b._a is not None and b not in seen:
+            push(b)
+        if has_rest:
+            for parent in node._rest:
+                if parent._a is not None and parent not in seen:
+                    push(parent)
     return order
-
-
-_SEEN = object()  # in .grad while _graph_order runs: the node was reached
 
 
 def _backward(root: Node, seed, retain_graph: bool) -> None:
@@ -292,7 +313,7 @@ def _backward(root: Node, seed, retain_graph: bool) -> None:
     added inline; anything else goes through the parent's ``_add_grad`` (arrays are
     un-broadcast and checked there, once, not in every rule).
     """
-    order = _graph_order(root) if root._a is not None else []
+    order = _graph_order((root,))
     root._add_grad(seed)
     has_rest, keeps_grads, float_grads = root._has_rest, root._keeps_grads, root._float_grads
     for node in reversed(order):
@@ -338,7 +359,188 @@ def _backward(root: Node, seed, retain_graph: bool) -> None:
 _quiet_backward = np.errstate(all="ignore")(_backward)
 
 
-class Tape:
+def _sweep(order, grads: dict, retain_graph: bool, create_graph: bool, deliver) -> None:
+    """The general backward: what ``_backward`` does, plus recording, hooks and checks.
+
+    Gradients are summed in the dict ``grads`` (seeded with the roots') and popped as they
+    are used, as in HIPS autograd's ``backward_pass``. When a node's gradient is complete
+    (interior nodes in their turn, leaves at the end) its hooks run and ``deliver(node, g)``
+    gets it. With ``create_graph`` the rules run on the nodes themselves under recording, so
+    every gradient is a node with history; otherwise on raw data, as the fast path does.
+    """
+    anomaly = _mode.anomaly
+    for node in reversed(order):
+        g = grads.pop(node, None)
+        if g is not None:
+            g = _run_hooks(node, g)
+            deliver(node, g)
+            parents = node.parents
+            if create_graph:
+                out, args = node, (*parents, *node._ctx)
+            else:
+                out, args = node.data, (*[p.data for p in parents], *node._ctx)
+            for i, (parent, vjp) in enumerate(zip(parents, node._op.vjps)):
+                if vjp is not None and parent._op is not None:
+                    contribution = parent._conform(g if vjp is PASS else vjp(g, out, *args))
+                    if anomaly is not None:
+                        anomaly.check_gradient(node, i, contribution)
+                    grads[parent] = grads[parent] + contribution if parent in grads else contribution
+        if not retain_graph:
+            node._ctx = _FREED
+    for leaf, g in grads.items():
+        deliver(leaf, _run_hooks(leaf, g))
+
+
+def _store_grad(node: Node, g) -> None:
+    """How ``backward`` delivers a gradient: leaves accumulate, intermediate nodes keep theirs
+    (a ``Value`` always, a ``Tensor`` after ``retain_grad()``)."""
+    node._add_grad(g)  # intermediate gradients were reset by _graph_order
+    if node._a is not None and not node._keeps_grads:
+        node._release_grad()
+
+
+def _quiet_sweep(order, grads, retain_graph, create_graph, deliver):
+    with np.errstate(all="ignore"):
+        if not create_graph:
+            return _sweep(order, grads, retain_graph, False, deliver)
+        previous = _set_mode(True)  # the backward pass is recorded, even inside no_grad
+        try:
+            return _sweep(order, grads, retain_graph, True, deliver)
+        finally:
+            _set_mode(previous)
+
+
+def _seed(root: Node, grad, create_graph: bool):
+    """The gradient a sweep starts from: raw data, or a node when the sweep is recorded."""
+    seed = root._seed_gradient(grad)  # checks kind and shape
+    if not create_graph:
+        return seed
+    return grad if isinstance(grad, Node) else root._constant_like(seed)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned, not stored in ``.grad``.
+
+    PyTorch's ``torch.autograd.grad``: ``outputs`` and ``inputs`` are nodes or sequences of
+    nodes; ``grad_outputs`` gives each output's gradient (default 1 for scalars). Returns a
+    tuple with one gradient per input: raw data like ``.grad`` (a float for a ``Value``, an
+    array for a ``Tensor``), or nodes with history when ``create_graph=True``, so that they
+    can be differentiated again. An input the outputs do not depend on raises, unless
+    ``allow_unused=True`` (then its gradient is None).
+
+        >>> from autograd_core import Value, grad
+        >>> x = Value(2.0)
+        >>> y = x ** 3
+        >>> (dy,) = grad(y, x, create_graph=True)      # 3 x**2 = 12, with history
+        >>> (d2y,) = grad(dy, x)                         # 6 x
+        >>> dy.data, d2y
+        (12.0, 12.0)
+    """
+    if isinstance(outputs, Node):  # one output: grad_outputs is its gradient ([g] works too)
+        if isinstance(grad_outputs, (list, tuple)) and len(grad_outputs) == 1 \
+                and isinstance(grad_outputs[0], (Node, np.ndarray)):
+            grad_outputs = grad_outputs[0]
+        grad_outputs = [grad_outputs]
+    elif grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for kind, nodes in (("output", outputs), ("input", inputs)):
+        for i, node in enumerate(nodes):
+            if not isinstance(node, Node):
+                raise TypeError(f"grad: {kind} {i} is a {type(node).__name__}, not a node")
+            if node._op is None:
+                raise RuntimeError(f"grad: {kind} {i} does not require grad (it has no history "
+                                   f"and is not a leaf that needs a gradient)")
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = {}
+    for out, grad_output in zip(outputs, grad_outputs):
+        seed = _seed(out, grad_output, create_graph)
+        seeds[out] = seeds[out] + seed if out in seeds else seed
+    wanted = set(inputs)
+    found = {}
+
+    def deliver(node, g):
+        if node in wanted:
+            found[node] = g
+
+    _quiet_sweep(_graph_order(outputs, reset_grads=False), seeds, retain_graph, create_graph,
+                 deliver)
+    for i, x in enumerate(inputs):
+        if x not in found and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i}{f' {x.label!r}' if x.label else ''} was not used to compute "
+                f"the outputs; pass allow_unused=True to get None for it")
+    return tuple(found.get(x) for x in inputs)
+
+
+# ----- hooks -----
+hooks_registered = 0  # hooks not removed, process-wide: while any, backward takes _sweep
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        global hooks_registered
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+            with _counts_lock:
+                hooks_registered -= 1
+
+
+def _add_hook(hooks: list, hook) -> RemovableHandle:
+    global hooks_registered
+    if not callable(hook):
+        raise TypeError(f"register_hook needs a callable, got {type(hook).__name__}")
+    hooks.append(hook)
+    with _counts_lock:
+        hooks_registered += 1
+    return RemovableHandle(hooks, hook)
+
+
+def _run_hooks(node: Node, g):
+    """``g`` passed through the node's hooks in order; a hook returning None keeps it."""
+    hooks = node._hooks
+    if hooks:
+        for hook in list(hooks):
+            replaced = hook(g)
+            if replaced is not None:
+                node._check_grad_shape(replaced, "a hook's gradient")
+                g = node._conform(replaced)
+    return g
+
+
+class _Recorder:
+    """Something that sees every recorded operation of this thread while it is open."""
+
+    def _record(self, node: Node) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        global open_tapes
+        with _counts_lock:
+            open_tapes += 1
+        _mode.tapes = _mode.tapes + (self,)
+        return self
+
+    def __exit__(self, *exc):
+        global open_tapes
+        _mode.tapes = tuple(t for t in _mode.tapes if t is not self)
+        with _counts_lock:
+            open_tapes -= 1
+        return False
+
+
+class Tape(_Recorder):
     """Record every operation performed inside ``with Tape() as tape:``, in order.
 
     ``tape.gradient(target, sources)`` back-propagates by sweeping that list in reverse, a
@@ -363,19 +565,8 @@ class Tape:
         self.operations: list[Node] = []  # recorded results, oldest first
         self._used = False
 
-    def __enter__(self):
-        global open_tapes
-        with _counts_lock:
-            open_tapes += 1
-        _mode.tapes = _mode.tapes + (self,)
-        return self
-
-    def __exit__(self, *exc):
-        global open_tapes
-        _mode.tapes = tuple(t for t in _mode.tapes if t is not self)
-        with _counts_lock:
-            open_tapes -= 1
-        return False
+    def _record(self, node: Node) -> None:
+        self.operations.append(node)
 
     def __len__(self):
         return len(self.operations)
@@ -461,7 +652,7 @@ class _Names:
 
 def _record_on_tapes(node: Node) -> None:
     for tape in _mode.tapes:
-        tape.operations.append(node)
+        tape._record(node)
 
 
 def _link(out: Node, op, inputs: tuple, params: tuple) -> bool:

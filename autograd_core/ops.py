@@ -13,7 +13,7 @@ call. A VJP is only called for inputs that need a gradient. VJPs use arithmetic 
 like functions, e.g. ``cos(a)``), so they work on floats, arrays, and on graph nodes alike.
 
 Conventions at kinks (documented and tested): relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) =
-slope, maximum/minimum ties split the gradient evenly, d(x**y)/dx = 0 where y == 0, and
+slope, maximum/minimum ties split the gradient evenly, d(x**y)/dx = 0 at x == 0 where y == 0, and
 d(x**y)/dy = 0 where x == 0 and y >= 0 (PyTorch's choices).
 """
 from __future__ import annotations
@@ -116,7 +116,9 @@ div = Op("div", _divide,
          lambda g, out, a, b: div(g, b),
          lambda g, out, a, b: -div(g * out, b), symbol="/")
 power = Op("pow", np.power,
-           lambda g, out, a, b: where(b == 0, 0.0, g * b * power(a, b - 1)),
+           # only 0 ** 0 needs the guard (0 * inf); elsewhere b * a**(b-1) is finite at b == 0
+           # and must stay differentiable in b for second derivatives
+           lambda g, out, a, b: where((b == 0) & (a == 0), 0.0, g * b * power(a, b - 1)),
            lambda g, out, a, b: where((a == 0) & (b >= 0), 0.0, g * out * log(a)), symbol="**")
 neg = Op("neg", operator.neg, lambda g, out, a: -g, symbol="-")
 exp = Op("exp", np.exp, lambda g, out, a: g * out)
@@ -164,8 +166,15 @@ def _reduction_size(a, axis):
     return int(np.prod([n for n, k in zip(shape, _keepdims_shape(shape, axis)) if k == 1]))
 
 
+def _raw(x):
+    """The data of a node, or ``x`` itself: masks and shares are constants even when a
+    gradient is being recorded (``create_graph``), so they are computed on raw data."""
+    return x.data if isinstance(x, Node) else x
+
+
 def _extreme_share(a, out, axis, keepdims):
     """1/k where ``a`` equals the max (min) over ``axis`` (k ties there), else 0."""
+    a, out = _raw(a), _raw(out)
     hit = a == (out if keepdims else np.reshape(out, _keepdims_shape(np.shape(a), axis)))
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
@@ -216,14 +225,15 @@ def _broadcast(x, shape):
     return out
 
 
-def _scatter(g, a, index):
-    """The gradient of ``a[index]``: ``g`` added into zeros where it was read (repeats add up)."""
-    out = np.zeros(np.shape(a), dtype=np.result_type(g))
+def _scatter(g, shape, index):
+    """Zeros of ``shape`` with ``g`` added where ``index`` points (repeated indices add up)."""
+    out = np.zeros(shape, dtype=np.result_type(g))
     np.add.at(out, index, g)
     return out
 
 
 def _clip_mask(a, low, high):
+    a = _raw(a)
     inside = np.ones(np.shape(a), dtype=bool)
     if low is not None:
         inside &= a >= low
@@ -242,7 +252,10 @@ select = Op("where", lambda x, y, condition: np.where(condition, x, y),
             lambda g, out, x, y, condition: where(condition, 0.0, g))
 clip = Op("clip", np.clip, lambda g, out, a, low, high: g * _clip_mask(a, low, high))
 getitem = Op("getitem", lambda a, index: a[index],
-             lambda g, out, a, index: _scatter(g, a, index))
+             lambda g, out, a, index: scatter(g, np.shape(a), index))
+# The gradient of getitem, as an op of its own so that it can be differentiated again.
+scatter = Op("scatter", _scatter, lambda g, out, values, shape, index: getitem(g, index))
+astype = Op("astype", lambda a, dtype: a.astype(dtype), lambda g, out, a, dtype: astype(g, a.dtype))
 total = Op("sum", lambda a, axis, keepdims: np.add.reduce(a, axis=axis, keepdims=keepdims),
            lambda g, out, a, axis, keepdims: expand(_spread(g, a, axis, keepdims), np.shape(a)))
 mean = Op("mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
@@ -305,4 +318,4 @@ stack = VariadicOp("stack", lambda xs, axis: np.stack(xs, axis=axis), _stack_gra
 OPS = {op.name: op for op in (
     add, sub, mul, div, power, neg, exp, log, sqrt, sin, cos, tanh, sigmoid, softplus, relu,
     leaky_relu, sign, absolute, maximum, minimum, matmul, reshape, transpose, expand, select,
-    clip, getitem, total, mean, amax, amin, logsumexp, softmax, log_softmax, cat, stack)}
+    clip, getitem, scatter, astype, total, mean, amax, amin, logsumexp, softmax, log_softmax, cat, stack)}

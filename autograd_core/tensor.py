@@ -42,7 +42,7 @@ class Tensor(Node):
     and dtype as the data); intermediate tensors only after ``retain_grad()``.
     """
 
-    __slots__ = ("_rest", "_saved", "_retains_grad")
+    __slots__ = ("_rest", "_saved", "_retains_grad", "_hooks")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray + Tensor is a Tensor
     _has_rest = True  # cat and stack take any number of inputs
     _keeps_grads = False
@@ -77,7 +77,7 @@ class Tensor(Node):
         out.label = ""
         out._ctx = out._rest = out._saved = ()
         out._retains_grad = False
-        out._op = out._a = out._b = None
+        out._op = out._a = out._b = out._hooks = None
         if _link(out, op, inputs, params):
             out._saved = datas
             for array in datas:
@@ -169,6 +169,28 @@ class Tensor(Node):
     def __ne__(self, other):
         return _compare(np.not_equal, self, other)
 
+    # ----- logic on bool tensors (masks): no gradient, as comparisons -----
+    def __and__(self, other):
+        return _compare(np.bitwise_and, self, other)
+
+    def __rand__(self, other):
+        return _compare(np.bitwise_and, self, other)
+
+    def __or__(self, other):
+        return _compare(np.bitwise_or, self, other)
+
+    def __ror__(self, other):
+        return _compare(np.bitwise_or, self, other)
+
+    def __xor__(self, other):
+        return _compare(np.bitwise_xor, self, other)
+
+    def __rxor__(self, other):
+        return _compare(np.bitwise_xor, self, other)
+
+    def __invert__(self):
+        return _compare(lambda a, _: np.invert(a), self, None)
+
     __hash__ = Node.__hash__  # nodes are keys by identity
 
     # ----- elementwise functions -----
@@ -250,6 +272,14 @@ class Tensor(Node):
         return ops.log_softmax(self, _axis(axis, self.ndim))
 
     # ----- shapes -----
+    def astype(self, dtype) -> "Tensor":
+        """This tensor in another float dtype (``.to(dtype)`` in PyTorch); the gradient is cast back."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f" and self.requires_grad:
+            raise TypeError(f"astype: a tensor that requires grad can only become a float dtype, "
+                            f"not {dtype}")
+        return ops.astype(self, dtype)
+
     def reshape(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         return ops.reshape(self, tuple(int(n) for n in shape))
@@ -427,8 +457,13 @@ class Tensor(Node):
         return seed
 
     def _conform(self, g) -> np.ndarray:
-        """Sum a broadcast contribution back to this tensor's shape; give it its dtype."""
-        g = np.asarray(g)
+        """Sum a broadcast contribution back to this tensor's shape; give it its dtype.
+
+        A contribution that is itself a tensor (``create_graph``) is conformed with recorded
+        ops, so that the gradient can be differentiated again.
+        """
+        if type(g) is not Tensor:
+            g = np.asarray(g)
         if g.shape != self.data.shape:
             g = _unbroadcast(g, self.data.shape)
         if g.dtype != self.data.dtype:
@@ -446,6 +481,36 @@ class Tensor(Node):
             self.grad = g + 0.0 if keeps else g
         else:
             self.grad = self.grad + g  # never in place: the old array may be the user's
+
+    def _check_grad_shape(self, g, what: str) -> None:
+        if np.shape(g) != self.data.shape:
+            raise ValueError(f"{what} has shape {np.shape(g)} but the tensor has shape {self.shape}")
+
+    def _constant_like(self, data) -> "Tensor":
+        out = _new(Tensor)
+        _init(out, np.asarray(data), False)
+        return out
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever backward has this tensor's gradient; return a handle.
+
+        The hook sees the gradient of this backward (before a leaf accumulates it into
+        ``.grad``) and may return a replacement of the same shape; ``handle.remove()`` takes
+        it off again, as in PyTorch.
+
+            >>> from autograd_core import Tensor
+            >>> x = Tensor([1.0, 2.0], requires_grad=True)
+            >>> handle = x.register_hook(lambda g: g * 10)
+            >>> (x * x).sum().backward()
+            >>> x.grad
+            array([20., 40.])
+            >>> handle.remove()
+        """
+        if self._op is None:
+            raise RuntimeError("register_hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        return graph._add_hook(self._hooks, hook)
 
     def _release_grad(self) -> None:
         if not self._retains_grad:
@@ -478,6 +543,7 @@ def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
     t._rest = ()
     t._saved = ()
     t._retains_grad = False
+    t._hooks = None
 
 
 def _checked_array(data, dtype) -> np.ndarray:
@@ -542,11 +608,11 @@ def _constant(x, like, what):
 def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum ``g`` over the axes that broadcasting added or stretched to reach it from ``shape``."""
     extra = g.ndim - len(shape)
-    if extra < 0:
-        return np.broadcast_to(g, shape)  # a reduction's gradient going back up
+    if extra < 0:  # a reduction's gradient going back up
+        return g.broadcast_to(shape) if type(g) is Tensor else np.broadcast_to(g, shape)
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
-    g = np.sum(g, axis=axes, keepdims=True) if axes else g
+    g = g.sum(axis=axes, keepdims=True) if axes else g  # the same methods on arrays and tensors
     return g.reshape(shape)
 
 

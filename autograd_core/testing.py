@@ -1,22 +1,282 @@
 """Checks for gradients, usable in any pytest suite.
 
-``compare_value_tensor(f, *inputs)``: evaluate ``f`` on scalar ``Value``s and on 0-d
-``Tensor``s, back-propagate both, and require identical data and gradients. The two node
-types share one op table and one backward loop, so any difference is a bug in a fast path.
+``gradcheck(f, inputs)`` compares the Jacobians that backward computes with central finite
+differences, and fails naming the input and the worst element; ``gradgradcheck`` does the
+same for the gradients themselves (second order). ``numerical_grad`` is the finite
+difference on its own; ``compare_value_tensor`` evaluates a function on scalar ``Value``s and
+on 0-d ``Tensor``s and requires identical results (an oracle that needs no finite
+differences).
 
-    >>> from autograd_core.testing import compare_value_tensor
-    >>> compare_value_tensor(lambda x, y: (x * y).tanh() + x.exp(), 0.5, -1.5)
+    >>> import numpy as np
+    >>> from autograd_core import Op
+    >>> from autograd_core.testing import gradcheck
+    >>> cube = Op("cube", lambda x: x ** 3, lambda g, out, x: g * 3 * x ** 2)
+    >>> gradcheck(cube, [np.array([0.5, -1.0, 2.0])])
     True
+    >>> wrong = Op("cube", lambda x: x ** 3, lambda g, out, x: g * 3 * x)  # forgot the square
+    >>> gradcheck(wrong, [np.array([0.5, -1.0, 2.0])])
+    Traceback (most recent call last):
+    ...
+    autograd_core.testing.GradcheckError: gradcheck: Jacobian of output 0 with respect to input 0 differs at output (1,), input (1,): analytic -3, numerical 3, difference 6 > tolerance 0.00301 (atol 1e-05 + rtol 0.001 * |numerical|)
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from .graph import Node, grad as _grad, no_grad
 from .tensor import Tensor
 from .value import Value
 
-__all__ = ["compare_value_tensor"]
+__all__ = ["GradcheckError", "numerical_grad", "gradcheck", "gradgradcheck",
+           "compare_value_tensor"]
 
+
+class GradcheckError(AssertionError):
+    """A gradient check failed: the message names the input and the worst element."""
+
+
+# ----- inputs -----
+
+def _as_array(x) -> np.ndarray:
+    data = x.data if isinstance(x, Node) else x
+    return np.array(data, dtype=np.result_type(data, np.float64) if np.ndim(data) else None,
+                     copy=True) if isinstance(data, np.ndarray) else np.array(data, dtype=float)
+
+
+def _node_type(x):
+    """Value for numbers and Values; Tensor for arrays and Tensors."""
+    if isinstance(x, Value) or (not isinstance(x, Node) and np.ndim(x) == 0
+                                and not isinstance(x, np.ndarray)):
+        return Value
+    return Tensor
+
+
+def _make(node_type, array: np.ndarray, requires_grad: bool):
+    if node_type is Value:
+        return Value(float(array), requires_grad=requires_grad)
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _outputs(result) -> list:
+    return list(result) if isinstance(result, (tuple, list)) else [result]
+
+
+def _float32_warning(arrays):
+    if any(a.dtype == np.float32 for a in arrays):
+        warnings.warn("finite differences in float32 are too coarse to check gradients; "
+                      "use float64 inputs", UserWarning, stacklevel=3)
+
+
+# ----- finite differences -----
+
+def numerical_grad(f, inputs, eps: float = 1e-6, grad_output=None) -> list:
+    """Central differences of ``sum(f(*inputs) * grad_output)`` for every input element.
+
+    ``f`` takes one node per input (``Value`` for numbers, ``Tensor`` for arrays) and returns
+    a node; ``grad_output`` defaults to ones. Returns one float or array per input.
+
+        >>> from autograd_core.testing import numerical_grad
+        >>> [round(g, 6) for g in numerical_grad(lambda x, y: x * y, [3.0, 4.0])]
+        [4.0, 3.0]
+    """
+    types = [_node_type(x) for x in inputs]
+    arrays = [_as_array(x) for x in inputs]
+    _float32_warning(arrays)
+
+    def objective(moved):
+        with no_grad():
+            out = f(*[_make(t, a, False) for t, a in zip(types, moved)])
+        data = np.asarray(out.data if isinstance(out, Node) else out, dtype=float)
+        weights = np.ones_like(data) if grad_output is None else np.asarray(_data(grad_output))
+        return float(np.sum(data * weights))
+
+    grads = []
+    for i, array in enumerate(arrays):
+        g = np.zeros(array.shape)
+        for index in np.ndindex(array.shape):
+            moved = [a.copy() for a in arrays]
+            moved[i][index] += eps
+            up = objective(moved)
+            moved[i][index] -= 2 * eps
+            down = objective(moved)
+            g[index] = (up - down) / (2 * eps)
+        grads.append(float(g) if types[i] is Value else g)
+    return grads
+
+
+def _data(x):
+    return x.data if isinstance(x, Node) else x
+
+
+# ----- Jacobians -----
+
+def _analytic_jacobians(f, types, arrays, create_graph=False):
+    """J[o][i]: array of shape out_o.shape + in_i.shape, by one backward per output element."""
+    leaves = [_make(t, a, True) for t, a in zip(types, arrays)]
+    outputs = _outputs(f(*leaves))
+    jacobians = []
+    for out in outputs:
+        shape = np.shape(_data(out))
+        per_input = [np.zeros(shape + a.shape) for a in arrays]
+        if isinstance(out, Node) and out.requires_grad:
+            for k in np.ndindex(shape):
+                seed = np.zeros(shape)
+                seed[k] = 1.0
+                found = _grad(out, leaves, grad_outputs=float(seed) if isinstance(out, Value)
+                              else seed, retain_graph=True, allow_unused=True)
+                for i, g in enumerate(found):
+                    if g is not None:
+                        per_input[i][k] = g
+        jacobians.append(per_input)
+    return jacobians
+
+
+def _numerical_jacobians(f, types, arrays, eps):
+    def evaluate(moved):
+        # Inputs that require grad, recording on: f may itself differentiate (gradgradcheck).
+        outs = _outputs(f(*[_make(t, a, True) for t, a in zip(types, moved)]))
+        return [np.asarray(_data(o), dtype=float) for o in outs]
+
+    base = evaluate(arrays)
+    jacobians = [[np.zeros(o.shape + a.shape) for a in arrays] for o in base]
+    for i, array in enumerate(arrays):
+        for index in np.ndindex(array.shape):
+            moved = [a.copy() for a in arrays]
+            moved[i][index] += eps
+            up = evaluate(moved)
+            moved[i][index] -= 2 * eps
+            down = evaluate(moved)
+            for o in range(len(base)):
+                jacobians[o][i][(...,) + index] = (up[o] - down[o]) / (2 * eps)
+    return jacobians
+
+
+def _compare(analytic, numerical, arrays, atol, rtol, what):
+    """The failure message for the worst element outside tolerance, or None."""
+    for o, (rows_a, rows_n) in enumerate(zip(analytic, numerical)):
+        for i, (a, n) in enumerate(zip(rows_a, rows_n)):
+            difference = np.abs(a - n)
+            tolerance = atol + rtol * np.abs(n)
+            bad = ~(difference <= tolerance)  # nan counts as a failure
+            if bad.any():
+                excess = np.where(bad, np.nan_to_num(difference - tolerance, nan=np.inf), -np.inf)
+                worst = np.unravel_index(np.argmax(excess), a.shape)
+                split = len(worst) - arrays[i].ndim  # output dimensions, then input ones
+                return (f"{what}: Jacobian of output {o} with respect to input {i} differs at "
+                        f"output {tuple(map(int, worst[:split]))}, input "
+                        f"{tuple(map(int, worst[split:]))}: analytic {a[worst]:.6g}, numerical "
+                        f"{n[worst]:.6g}, difference {difference[worst]:.6g} > tolerance "
+                        f"{tolerance[worst]:.6g} (atol {atol:g} + rtol {rtol:g} * |numerical|)")
+    return None
+
+
+def gradcheck(f, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, fast_mode: bool = False) -> bool:
+    """Whether backward's Jacobians of ``f`` at ``inputs`` match central differences.
+
+    ``f`` takes one node per input (``Value`` for numbers, ``Tensor`` for arrays; any node
+    given is used for its data) and returns a node or a tuple of nodes. Every input is
+    checked in float64 (float32 inputs warn). With ``fast_mode`` one random projection
+    ``uᵀJv`` per output is compared instead of the full Jacobian (for large inputs). Backward
+    must also be deterministic: two runs agree exactly. On failure this raises
+    ``GradcheckError`` naming the input and the worst element (or returns False with
+    ``raise_exception=False``).
+    """
+    types = [_node_type(x) for x in inputs]
+    arrays = [_as_array(x) for x in inputs]
+    _float32_warning(arrays)
+    arrays = [a.astype(np.float64) for a in arrays]
+    message = (_check_projection(f, types, arrays, eps, atol, rtol) if fast_mode
+               else _check_full(f, types, arrays, eps, atol, rtol))
+    if message is None:
+        first = _analytic_jacobians(f, types, arrays) if not fast_mode else None
+        message = _check_deterministic(f, types, arrays, first)
+    if message is not None:
+        if raise_exception:
+            raise GradcheckError(message)
+        return False
+    return True
+
+
+def _check_full(f, types, arrays, eps, atol, rtol):
+    analytic = _analytic_jacobians(f, types, arrays)
+    numerical = _numerical_jacobians(f, types, arrays, eps)
+    return _compare(analytic, numerical, arrays, atol, rtol, "gradcheck")
+
+
+def _check_projection(f, types, arrays, eps, atol, rtol):
+    rng = np.random.default_rng(0)
+    directions = [rng.standard_normal(a.shape) for a in arrays]
+    leaves = [_make(t, a, True) for t, a in zip(types, arrays)]
+    outputs = _outputs(f(*leaves))
+    for o, out in enumerate(outputs):
+        u = rng.standard_normal(np.shape(_data(out)))
+        analytic = 0.0
+        if isinstance(out, Node) and out.requires_grad:
+            found = _grad(out, leaves, grad_outputs=float(u) if isinstance(out, Value) else u,
+                          retain_graph=True, allow_unused=True)
+            analytic = sum(float(np.sum(np.asarray(g) * v))
+                           for g, v in zip(found, directions) if g is not None)
+
+        def along(step):
+            moved = [a + step * v for a, v in zip(arrays, directions)]
+            value = _outputs(f(*[_make(t, m, True) for t, m in zip(types, moved)]))[o]
+            return float(np.sum(np.asarray(_data(value)) * u))
+
+        numerical = (along(eps) - along(-eps)) / (2 * eps)
+        tolerance = atol + rtol * abs(numerical)
+        if not abs(analytic - numerical) <= tolerance:
+            return (f"gradcheck (fast mode): projection uᵀJv of output {o} differs: analytic "
+                    f"{analytic:.6g}, numerical {numerical:.6g}, difference "
+                    f"{abs(analytic - numerical):.6g} > tolerance {tolerance:.6g}")
+    return None
+
+
+def _check_deterministic(f, types, arrays, first):
+    first = first if first is not None else _analytic_jacobians(f, types, arrays)
+    second = _analytic_jacobians(f, types, arrays)
+    for o, (rows_1, rows_2) in enumerate(zip(first, second)):
+        for i, (a, b) in enumerate(zip(rows_1, rows_2)):
+            if not np.array_equal(a, b, equal_nan=True):
+                return (f"gradcheck: backward is not deterministic: two runs gave different "
+                        f"Jacobians of output {o} with respect to input {i}")
+    return None
+
+
+def gradgradcheck(f, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True,
+                  fast_mode: bool = False) -> bool:
+    """``gradcheck`` of the gradients of ``f``: second derivatives against finite
+    differences of the first. ``grad_outputs`` (default: random, fixed) weights ``f``'s output.
+
+        >>> from autograd_core.testing import gradgradcheck
+        >>> gradgradcheck(lambda x: x.sin() * x, [0.7])
+        True
+    """
+    types = [_node_type(x) for x in inputs]
+    probe = f(*[_make(t, _as_array(x), False) for t, x in zip(types, inputs)])
+    if grad_outputs is None:
+        rng = np.random.default_rng(1)
+        shape = np.shape(_data(probe))
+        grad_outputs = float(rng.standard_normal()) if isinstance(probe, Value) \
+            else rng.standard_normal(shape)
+
+    def first_derivatives(*leaves):
+        out = f(*leaves)
+        if not (isinstance(out, Node) and out.requires_grad):
+            return tuple(leaf._constant_like(np.zeros(np.shape(leaf.data))) for leaf in leaves)
+        found = _grad(out, list(leaves), grad_outputs=grad_outputs, create_graph=True,
+                      allow_unused=True)
+        return tuple(leaf._constant_like(np.zeros(np.shape(leaf.data))) if g is None
+                     else g if isinstance(g, Node) else leaf._constant_like(g)
+                     for g, leaf in zip(found, leaves))
+
+    return gradcheck(first_derivatives, inputs, eps, atol, rtol, raise_exception, fast_mode)
+
+
+# ----- Value / Tensor oracle -----
 
 def _bits(x) -> bytes:
     return np.float64(x).tobytes()
@@ -27,6 +287,10 @@ def compare_value_tensor(f, *inputs, raise_exception: bool = True) -> bool:
 
     ``f`` takes one node per input and returns a scalar node. On a mismatch this raises
     ``AssertionError`` naming what differs (or returns False with ``raise_exception=False``).
+
+        >>> from autograd_core.testing import compare_value_tensor
+        >>> compare_value_tensor(lambda x, y: (x * y).tanh() + x.exp(), 0.5, -1.5)
+        True
     """
     values = [Value(float(x)) for x in inputs]
     tensors = [Tensor(float(x), requires_grad=True) for x in inputs]

@@ -213,11 +213,19 @@ class Value(Node):
 
     _fresh_grad = 0.0  # what backward resets an intermediate node's gradient to
 
-    def _conform(self, g) -> float:
-        return g if type(g) is float else float(g)
+    def _conform(self, g):
+        """A contribution as a gradient: a float, or a Value when backward is recorded."""
+        return g if type(g) is float or isinstance(g, Value) else float(g)
 
     def _add_grad(self, g) -> None:
-        self.grad += g if type(g) is float else float(g)
+        g = self._conform(g)
+        if type(g) is float:
+            self.grad += g
+        else:  # a recorded gradient (create_graph): a Value starting from nothing takes g itself
+            self.grad = g if type(self.grad) is float and self.grad == 0.0 else self.grad + g
+
+    def _constant_like(self, data) -> "Value":
+        return Value(data, requires_grad=False)
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""

@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograd_core import Tensor, functional as F
+from autograd_core import Tensor, functional as F, ops
 
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
 NONEMPTY = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)
@@ -130,6 +130,12 @@ def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
+def _scatter_reference(values, shape, index):
+    out = np.zeros(shape)
+    np.add.at(out, index, values)
+    return out
+
+
 TENSOR_CASES = [
     TensorCase("add", lambda a, b: a + b, np.add, arrays_only(broadcastable_pair())),
     TensorCase("sub", lambda a, b: a - b, np.subtract, arrays_only(broadcastable_pair())),
@@ -200,4 +206,11 @@ TENSOR_CASES = [
     TensorCase("stack", lambda *args: F.stack(args[:-1], args[-1]),
                lambda *args: np.stack(args[:-1], axis=args[-1]),
                cat_inputs(stacking=True).map(lambda t: (t[0], (t[1],)))),
+    # The gradient of getitem, itself differentiable (second derivatives go through it).
+    TensorCase("scatter", lambda values, shape, index: ops.scatter(values, shape, index),
+               _scatter_reference,
+               index_case().map(lambda t: ((np.asarray(t[0][t[1]]),), (t[0].shape, t[1])))),
+    # Casts both ways, keeping the input's dtype overall (float32 stays float32).
+    TensorCase("astype", lambda a: a.astype(np.longdouble).exp().astype(a.dtype),
+               np.exp, arrays_only(one())),
 ]

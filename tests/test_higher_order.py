@@ -1,0 +1,130 @@
+"""Second and third derivatives of every op of the table, against finite differences of the
+derivative one order lower (float64, Hypothesis), for Values and for Tensors.
+
+The k-th order gradient is taken of a random projection of the (k-1)-th: s0 = sum(f(x) * w0),
+s_k = sum(grad(s_{k-1}, x) * w_k), so every entry of every derivative tensor takes part.
+"""
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from autograd_core import Tensor, Value, grad
+from op_cases import CASES
+from tensor_cases import TENSOR_CASES
+
+EPS, ATOL, RTOL = 1e-6, 1e-5, 1e-3
+# Third order costs (elements x 2) second-order passes per example: fewer examples.
+THIRD_ORDER = settings(max_examples=max(10, settings.default.max_examples // 4))
+
+
+def projected(s, weights):
+    """sum(g * w) over the gradients g of one order (a constant 0.0 if none depends on x)."""
+    total = 0.0
+    for g, w in zip(s, weights):
+        if isinstance(g, Tensor):
+            total = total + (g * w).sum()
+        elif isinstance(g, Value):
+            total = total + g * w
+    return total
+
+
+def derivatives(f, make, arrays, weights, order):
+    """The ``order``-th gradients of sum(f(x) * weights[0]), projected by the later weights."""
+    leaves = [make(a) for a in arrays]
+    out = f(*leaves)
+    s = (out * weights[0]).sum() if isinstance(out, Tensor) else out * weights[0]
+    for k in range(1, order + 1):
+        if isinstance(s, (Value, Tensor)) and s.requires_grad:
+            found = grad(s, leaves, create_graph=k < order, allow_unused=True)
+        else:  # nothing left that depends on x: this derivative is zero
+            found = [None] * len(leaves)
+        found = [g if g is not None else (0.0 if isinstance(leaf, Value) else np.zeros(leaf.shape))
+                 for g, leaf in zip(found, leaves)]
+        if k < order:
+            s = projected(found, weights[k])
+    return [np.asarray(g.data if isinstance(g, (Value, Tensor)) else g, dtype=float)
+            for g in found]
+
+
+def check_against_finite_differences(f, make, arrays, weights, order):
+    """The order-th gradients vs central differences of the projected (order-1)-th."""
+    analytic = derivatives(f, make, arrays, weights, order)
+
+    def lower(moved):
+        gs = derivatives(f, make, moved, weights, order - 1)
+        return float(sum(np.sum(g * np.asarray(w)) for g, w in zip(gs, weights[order - 1])))
+
+    for i, array in enumerate(arrays):
+        numerical = np.zeros(np.shape(array))
+        for index in np.ndindex(np.shape(array)):
+            moved = [np.array(a, dtype=float) for a in arrays]
+            moved[i][index] += EPS
+            up = lower(moved)
+            moved[i][index] -= 2 * EPS
+            numerical[index] = (up - lower(moved)) / (2 * EPS)
+        np.testing.assert_allclose(analytic[i], numerical, rtol=RTOL, atol=ATOL,
+                                   err_msg=f"order {order}, input {i}")
+
+
+# ----- Values: the scalar op table -----
+
+def value_weights(data, n_inputs, order):
+    w = st.floats(-2.0, 2.0)
+    return [data.draw(w, label="w0")] + [
+        [data.draw(w, label=f"w{k}") for _ in range(n_inputs)] for k in range(1, order)]
+
+
+def value_check(case, data, order):
+    xs = [data.draw(s, label=f"x{i}") for i, s in enumerate(case.inputs)]
+    if case.name in ("maximum", "minimum"):  # a tie is a kink: the first derivative jumps
+        assume(abs(xs[0] - xs[1]) > 1e-3)
+    check_against_finite_differences(case.on_values, lambda a: Value(float(a)), xs,
+                                     value_weights(data, len(xs), order), order)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+@given(data=st.data())
+def test_value_second_derivatives(case, data):
+    value_check(case, data, 2)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+@THIRD_ORDER
+@given(data=st.data())
+def test_value_third_derivatives(case, data):
+    value_check(case, data, 3)
+
+
+# ----- Tensors: the array op table -----
+
+def tensor_weights(data, out_shape, arrays, order):
+    def w(shape, label):
+        return data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-2.0, 2.0)), label=label)
+    return [w(out_shape, "w0")] + [
+        [w(a.shape, f"w{k}") for a in arrays] for k in range(1, order)]
+
+
+def tensor_check(case, data, order):
+    arrays, extra = data.draw(case.inputs, label="inputs")
+    out_shape = case.on_tensors(*map(Tensor, arrays), *extra).shape
+
+    def f(*xs):
+        return case.on_tensors(*xs, *extra)
+
+    check_against_finite_differences(f, lambda a: Tensor(a, requires_grad=True), list(arrays),
+                                     tensor_weights(data, out_shape, arrays, order), order)
+
+
+@pytest.mark.parametrize("case", TENSOR_CASES, ids=lambda c: c.id)
+@given(data=st.data())
+def test_tensor_second_derivatives(case, data):
+    tensor_check(case, data, 2)
+
+
+@pytest.mark.parametrize("case", TENSOR_CASES, ids=lambda c: c.id)
+@THIRD_ORDER
+@given(data=st.data())
+def test_tensor_third_derivatives(case, data):
+    tensor_check(case, data, 3)
