@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from .graph import Node, grad as _grad, no_grad
+from .graph import Node, grad as _grad
 from .tensor import Tensor
 from .value import Value
 
@@ -40,17 +40,14 @@ class GradcheckError(AssertionError):
 # ----- inputs -----
 
 def _as_array(x) -> np.ndarray:
-    data = x.data if isinstance(x, Node) else x
-    return np.array(data, dtype=np.result_type(data, np.float64) if np.ndim(data) else None,
-                     copy=True) if isinstance(data, np.ndarray) else np.array(data, dtype=float)
+    """A copy of the input's data as a float array (float32 kept, so that it can be warned of)."""
+    array = np.array(x.data if isinstance(x, Node) else x)
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
 
 
 def _node_type(x):
-    """Value for numbers and Values; Tensor for arrays and Tensors."""
-    if isinstance(x, Value) or (not isinstance(x, Node) and np.ndim(x) == 0
-                                and not isinstance(x, np.ndarray)):
-        return Value
-    return Tensor
+    """Value for numbers and Values; Tensor for arrays, lists and Tensors."""
+    return Tensor if isinstance(x, (Tensor, np.ndarray, list, tuple)) else Value
 
 
 def _make(node_type, array: np.ndarray, requires_grad: bool):
@@ -63,10 +60,12 @@ def _outputs(result) -> list:
     return list(result) if isinstance(result, (tuple, list)) else [result]
 
 
-def _float32_warning(arrays):
+def _in_float64(arrays) -> list:
+    """The arrays in float64, with a warning if some were float32."""
     if any(a.dtype == np.float32 for a in arrays):
         warnings.warn("finite differences in float32 are too coarse to check gradients; "
-                      "use float64 inputs", UserWarning, stacklevel=3)
+                      "checking in float64 instead", UserWarning, stacklevel=3)
+    return [a.astype(np.float64) for a in arrays]
 
 
 # ----- finite differences -----
@@ -82,27 +81,15 @@ def numerical_grad(f, inputs, eps: float = 1e-6, grad_output=None) -> list:
         [4.0, 3.0]
     """
     types = [_node_type(x) for x in inputs]
-    arrays = [_as_array(x) for x in inputs]
-    _float32_warning(arrays)
-
-    def objective(moved):
-        with no_grad():
-            out = f(*[_make(t, a, False) for t, a in zip(types, moved)])
-        data = np.asarray(out.data if isinstance(out, Node) else out, dtype=float)
-        weights = np.ones_like(data) if grad_output is None else np.asarray(_data(grad_output))
-        return float(np.sum(data * weights))
-
+    arrays = _in_float64([_as_array(x) for x in inputs])
+    (jacobians,) = _numerical_jacobians(lambda *xs: _outputs(f(*xs))[0], types, arrays, eps)
     grads = []
-    for i, array in enumerate(arrays):
-        g = np.zeros(array.shape)
-        for index in np.ndindex(array.shape):
-            moved = [a.copy() for a in arrays]
-            moved[i][index] += eps
-            up = objective(moved)
-            moved[i][index] -= 2 * eps
-            down = objective(moved)
-            g[index] = (up - down) / (2 * eps)
-        grads.append(float(g) if types[i] is Value else g)
+    for t, array, jacobian in zip(types, arrays, jacobians):
+        out_ndim = jacobian.ndim - array.ndim
+        weights = np.ones(jacobian.shape[:out_ndim]) if grad_output is None \
+            else np.asarray(_data(grad_output), dtype=float)
+        g = np.tensordot(weights, jacobian, axes=out_ndim)  # sum over the output's elements
+        grads.append(float(g) if t is Value else g)
     return grads
 
 
@@ -112,7 +99,7 @@ def _data(x):
 
 # ----- Jacobians -----
 
-def _analytic_jacobians(f, types, arrays, create_graph=False):
+def _analytic_jacobians(f, types, arrays):
     """J[o][i]: array of shape out_o.shape + in_i.shape, by one backward per output element."""
     leaves = [_make(t, a, True) for t, a in zip(types, arrays)]
     outputs = _outputs(f(*leaves))
@@ -185,9 +172,7 @@ def gradcheck(f, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e
     ``raise_exception=False``).
     """
     types = [_node_type(x) for x in inputs]
-    arrays = [_as_array(x) for x in inputs]
-    _float32_warning(arrays)
-    arrays = [a.astype(np.float64) for a in arrays]
+    arrays = _in_float64([_as_array(x) for x in inputs])
     message = (_check_projection(f, types, arrays, eps, atol, rtol) if fast_mode
                else _check_full(f, types, arrays, eps, atol, rtol))
     if message is None:

@@ -8,7 +8,7 @@ from hypothesis import given
 from autograd_core import (Op, Tape, Tensor, Value, detect_anomaly, grad, is_anomaly_enabled,
                            no_grad, set_detect_anomaly)
 from autograd_core import graph
-from autograd_core.testing import GradcheckError, gradcheck, gradgradcheck
+from autograd_core.testing import GradcheckError, gradcheck, gradgradcheck, numerical_grad
 from test_graph import dags, run
 
 HERE = __file__
@@ -298,3 +298,23 @@ def test_anomaly_checks_gradients_of_nodes_made_before_it_started():
     y = x.sqrt() * 0.0
     with detect_anomaly(), pytest.raises(FloatingPointError, match="made before detection"):
         y.backward()
+
+
+# ----- the checkers themselves -----
+
+def test_numerical_grad_weights_the_output_by_grad_output():
+    x = np.array([[0.5, -1.0], [2.0, 0.25]])
+    w = np.array([1.0, -2.0])
+    (g,) = numerical_grad(lambda t: (t * t).sum(axis=0), [x], grad_output=w)
+    np.testing.assert_allclose(g, 2 * x * w, rtol=1e-8)
+    assert numerical_grad(lambda a, b: a * b, [3.0, 4.0]) == pytest.approx([4.0, 3.0])
+
+
+def test_gradcheck_fast_mode_and_float32_warning():
+    x = np.linspace(-1.0, 1.0, 50)
+    assert gradcheck(lambda t: (t.tanh() * t).sum(), [x], fast_mode=True)
+    wrong = Op("tanh", np.tanh, lambda g, out, x: g * (1 - out))  # forgot the square
+    with pytest.raises(GradcheckError, match="fast mode"):
+        gradcheck(wrong, [x], fast_mode=True)
+    with pytest.warns(UserWarning, match="float32"):
+        gradcheck(lambda t: t * 2, [x.astype(np.float32)], atol=1e-2)
