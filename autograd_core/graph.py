@@ -20,8 +20,11 @@ depth-first search puts the nodes reachable from the root in topological order (
 the way that nothing was freed or changed, and resetting intermediate gradients); then a
 sweep in reverse order adds each node's vector-Jacobian products into its parents' ``.grad``.
 A node's gradient is complete when its turn comes, because all of its children come first;
-contributions are summed where paths converge. ``Tape.gradient`` is a second, independent
-backward over the recorded list, summing in a dict as HIPS autograd does.
+contributions are summed where paths converge. That is the fast path. ``_sweep`` is the
+general one, taken for ``grad()``, ``create_graph`` (the rules then run on the nodes
+themselves, so the backward pass is recorded), tensor hooks and anomaly detection: the same
+rules, with gradients summed in a dict popped as it is used, as HIPS autograd does.
+``Tape.gradient`` is a second, independent backward over the recorded list.
 """
 from __future__ import annotations
 
@@ -410,6 +413,10 @@ def _quiet_sweep(order, grads, retain_graph, create_graph, deliver):
             _set_mode(previous)
 
 
+def _data(x):
+    return x.data if isinstance(x, Node) else x
+
+
 def _seed(root: Node, grad, create_graph: bool):
     """The gradient a sweep starts from: raw data, or a node when the sweep is recorded."""
     seed = root._seed_gradient(grad)  # checks kind and shape
@@ -439,7 +446,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     """
     if isinstance(outputs, Node):  # one output: grad_outputs is its gradient ([g] works too)
         if isinstance(grad_outputs, (list, tuple)) and len(grad_outputs) == 1 \
-                and isinstance(grad_outputs[0], (Node, np.ndarray)):
+                and np.shape(_data(grad_outputs[0])) == np.shape(outputs.data):
             grad_outputs = grad_outputs[0]
         grad_outputs = [grad_outputs]
     elif grad_outputs is None:

@@ -318,3 +318,13 @@ def test_gradcheck_fast_mode_and_float32_warning():
         gradcheck(wrong, [x], fast_mode=True)
     with pytest.warns(UserWarning, match="float32"):
         gradcheck(lambda t: t * 2, [x.astype(np.float32)], atol=1e-2)
+
+
+def test_grad_outputs_may_be_wrapped_in_a_list_for_one_output():
+    x = Value(2.0)
+    assert grad(x * 3, x, grad_outputs=[2.0]) == (6.0,)
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    (g,) = grad(t * 3, t, grad_outputs=[np.array([1.0, 10.0])])
+    np.testing.assert_array_equal(g, [3.0, 30.0])
+    (g,) = grad(t * 3, t, grad_outputs=[1.0, 10.0])  # a list that is the gradient itself
+    np.testing.assert_array_equal(g, [3.0, 30.0])
