@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograd_core import Tensor, Value, grad
+from autograd_core.testing import numerical_grad
 from op_cases import CASES
 from tensor_cases import TENSOR_CASES
 
@@ -52,19 +53,13 @@ def check_against_finite_differences(f, make, arrays, weights, order):
     """The order-th gradients vs central differences of the projected (order-1)-th."""
     analytic = derivatives(f, make, arrays, weights, order)
 
-    def lower(moved):
-        gs = derivatives(f, make, moved, weights, order - 1)
+    def lower(*leaves):  # the projected (order-1)-th derivative, as a number
+        gs = derivatives(f, make, [leaf.data for leaf in leaves], weights, order - 1)
         return float(sum(np.sum(g * np.asarray(w)) for g, w in zip(gs, weights[order - 1])))
 
-    for i, array in enumerate(arrays):
-        numerical = np.zeros(np.shape(array))
-        for index in np.ndindex(np.shape(array)):
-            moved = [np.array(a, dtype=float) for a in arrays]
-            moved[i][index] += EPS
-            up = lower(moved)
-            moved[i][index] -= 2 * EPS
-            numerical[index] = (up - lower(moved)) / (2 * EPS)
-        np.testing.assert_allclose(analytic[i], numerical, rtol=RTOL, atol=ATOL,
+    numerical = numerical_grad(lower, arrays, eps=EPS)
+    for i, expected in enumerate(numerical):
+        np.testing.assert_allclose(analytic[i], expected, rtol=RTOL, atol=ATOL,
                                    err_msg=f"order {order}, input {i}")
 
 

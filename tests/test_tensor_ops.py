@@ -9,6 +9,7 @@ from hypothesis.extra import numpy as hnp
 
 from autograd_core import Tensor
 from autograd_core.ops import OPS
+from autograd_core.testing import numerical_grad
 from op_cases import CASES, NO_GRADIENT
 from tensor_cases import TENSOR_CASES
 
@@ -19,21 +20,6 @@ by_id = pytest.mark.parametrize("case", TENSOR_CASES, ids=lambda c: c.id)
 def test_every_op_of_the_table_has_a_value_or_tensor_case():
     covered = {c.name for c in CASES} | {c.name for c in TENSOR_CASES}
     assert set(OPS) - NO_GRADIENT == covered
-
-
-def numerical_gradients(f, arrays, upstream):
-    """Central differences of sum(f(*arrays) * upstream) with respect to every element."""
-    grads = []
-    for i, x in enumerate(arrays):
-        grad = np.zeros_like(x)
-        for index in np.ndindex(x.shape):
-            def shifted(step):
-                moved = [a.copy() for a in arrays]
-                moved[i][index] += step
-                return np.sum(f(*moved) * upstream)
-            grad[index] = (shifted(EPS) - shifted(-EPS)) / (2 * EPS)
-        grads.append(grad)
-    return grads
 
 
 @by_id
@@ -56,8 +42,8 @@ def test_gradient_matches_central_differences(case, data):
     upstream = data.draw(hnp.arrays(np.float64, out.shape, elements=st.floats(-2, 2)), label="grad")
     upstream_before = upstream.copy()
     out.backward(upstream)
-    numerical = numerical_gradients(lambda *xs: case.on_tensors(*map(Tensor, xs), *extra).data,
-                                    arrays, upstream)
+    numerical = numerical_grad(lambda *xs: case.on_tensors(*xs, *extra), arrays, eps=EPS,
+                               grad_output=upstream)
     for i, (leaf, expected) in enumerate(zip(leaves, numerical)):
         grad = np.zeros_like(arrays[i]) if leaf.grad is None else leaf.grad
         assert grad.shape == leaf.shape and grad.dtype == leaf.dtype, f"input {i}"

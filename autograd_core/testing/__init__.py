@@ -3,9 +3,11 @@
 ``gradcheck(f, inputs)`` compares the Jacobians that backward computes with central finite
 differences, and fails naming the input and the worst element; ``gradgradcheck`` does the
 same for the gradients themselves (second order). ``numerical_grad`` is the finite
-difference on its own; ``compare_value_tensor`` evaluates a function on scalar ``Value``s and
-on 0-d ``Tensor``s and requires identical results (an oracle that needs no finite
-differences).
+difference on its own; ``check_model_gradients`` reports, parameter by parameter, whether a
+model's gradients are right; ``compare_value_tensor`` evaluates a function on scalar
+``Value``s and on 0-d ``Tensor``s and requires identical results (an oracle that needs no
+finite differences). Hypothesis strategies (inputs, random expression graphs) are in
+``autograd_core.testing.strategies``.
 
     >>> import numpy as np
     >>> from autograd_core import Op
@@ -22,15 +24,16 @@ differences).
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
-from .graph import Node, grad as _grad
-from .tensor import Tensor
-from .value import Value
+from ..graph import Node, grad as _grad, no_grad
+from ..tensor import Tensor
+from ..value import Value
 
 __all__ = ["GradcheckError", "numerical_grad", "gradcheck", "gradgradcheck",
-           "compare_value_tensor"]
+           "check_model_gradients", "GradientReport", "ParameterCheck", "compare_value_tensor"]
 
 
 class GradcheckError(AssertionError):
@@ -259,6 +262,111 @@ def gradgradcheck(f, inputs, grad_outputs=None, eps: float = 1e-6, atol: float =
                      for g, leaf in zip(found, leaves))
 
     return gradcheck(first_derivatives, inputs, eps, atol, rtol, raise_exception, fast_mode)
+
+
+# ----- models -----
+
+@dataclass
+class ParameterCheck:
+    """One parameter's line of a ``check_model_gradients`` report."""
+    name: str
+    shape: tuple
+    checked: int  # elements compared (all of them, or a sample)
+    max_abs_error: float
+    max_rel_error: float
+    ok: bool
+
+
+class GradientReport(list):
+    """The ``ParameterCheck``s of a model, printable as a table; ``report.ok`` if all pass."""
+
+    @property
+    def ok(self) -> bool:
+        return all(row.ok for row in self)
+
+    @property
+    def failed(self) -> list:
+        """The names of the parameters whose gradients are wrong."""
+        return [row.name for row in self if not row.ok]
+
+    def __str__(self):
+        width = max([len("parameter")] + [len(row.name) for row in self])
+        lines = [f"{'parameter':<{width}}  {'shape':<12} {'checked':>7}  {'max abs err':>11}  "
+                 f"{'max rel err':>11}  ok"]
+        for row in self:
+            lines.append(f"{row.name:<{width}}  {str(row.shape):<12} {row.checked:>7}  "
+                         f"{row.max_abs_error:>11.3g}  {row.max_rel_error:>11.3g}  "
+                         f"{'yes' if row.ok else 'NO'}")
+        return "\n".join(lines)
+
+
+def check_model_gradients(model, loss_fn, batch=None, eps: float = 1e-6, atol: float = 1e-5,
+                          rtol: float = 1e-3, max_elements: int = 20, seed: int = 0,
+                          raise_exception: bool = False) -> GradientReport:
+    """Compare every parameter's gradient with central differences; report per parameter.
+
+    ``model`` is anything with ``named_parameters()`` (an ``nn.Module``) or a mapping of
+    names to parameters (``Tensor``s or ``Value``s); ``loss_fn(model, batch)`` returns the
+    scalar loss. Parameters with more than ``max_elements`` elements are checked on a random
+    sample of them (seeded). Gradients and data are left as they were. The report prints as a
+    table naming each parameter; with ``raise_exception`` a failure raises ``GradcheckError``.
+
+        >>> import numpy as np
+        >>> from autograd_core import Tensor
+        >>> from autograd_core.testing import check_model_gradients
+        >>> params = {"w": Tensor([[0.5, -1.0]], requires_grad=True),
+        ...           "b": Tensor([0.1], requires_grad=True)}
+        >>> def loss_fn(p, batch):
+        ...     x, y = batch
+        ...     return (((Tensor(x) @ p["w"].T + p["b"]) - Tensor(y)) ** 2).mean()
+        >>> report = check_model_gradients(params, loss_fn, (np.ones((3, 2)), np.zeros((3, 1))))
+        >>> report.ok, [row.name for row in report]
+        (True, ['w', 'b'])
+    """
+    named = list(model.named_parameters() if hasattr(model, "named_parameters")
+                 else model.items())
+    saved = [(p, p.data, p.grad) for _, p in named]
+    rng = np.random.default_rng(seed)
+    try:
+        for _, p in named:
+            p.grad = 0.0 if isinstance(p, Value) else None
+        loss_fn(model, batch).backward()
+        analytic = {name: np.zeros(np.shape(p.data)) if p.grad is None
+                    else np.array(_data(p.grad), dtype=float) for name, p in named}
+
+        def loss_at(p, data) -> float:
+            p.data = data
+            with no_grad():
+                return float(np.sum(_data(loss_fn(model, batch))))
+
+        report = GradientReport()
+        for (name, p), (_, original, _) in zip(named, saved):
+            array = np.array(original, dtype=float)
+            size = array.size
+            picks = range(size) if size <= max_elements else rng.choice(size, max_elements,
+                                                                           replace=False)
+            worst_abs = worst_rel = 0.0
+            ok = True
+            for flat in picks:
+                index = np.unravel_index(int(flat), array.shape)
+                moved = array.copy()
+                moved[index] += eps
+                up = loss_at(p, float(moved) if isinstance(p, Value) else moved)  # in float64
+                moved[index] -= 2 * eps
+                down = loss_at(p, float(moved) if isinstance(p, Value) else moved)
+                numerical = (up - down) / (2 * eps)
+                difference = abs(analytic[name][index] - numerical)
+                worst_abs = max(worst_abs, difference)
+                worst_rel = max(worst_rel, difference / max(abs(numerical), 1e-12))
+                ok = ok and difference <= atol + rtol * abs(numerical)
+            p.data = original
+            report.append(ParameterCheck(name, array.shape, len(picks), worst_abs, worst_rel, ok))
+    finally:
+        for p, data, g in saved:
+            p.data, p.grad = data, g
+    if raise_exception and not report.ok:
+        raise GradcheckError(f"wrong gradients for {', '.join(report.failed)}:\n{report}")
+    return report
 
 
 # ----- Value / Tensor oracle -----
