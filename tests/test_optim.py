@@ -1,0 +1,609 @@
+"""Tests of nn.optim: each optimiser against a reference written from PyTorch's pseudo-code,
+parameter groups and state, saving and loading, and the learning-rate schedulers.
+
+The references below are plain float64 numpy loops over the steps, one per optimiser, written
+from the algorithm boxes of PyTorch's documentation (torch.optim.SGD, Adam, AdamW, RMSprop,
+Adagrad), independently of nn/optim.
+"""
+import copy
+import math
+
+import numpy as np
+import pytest
+
+from autograd_core import Tensor, Value
+from nn.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from nn.optim.lr_scheduler import (CosineAnnealingLR, ExponentialLR, LambdaLR, LinearLR,
+                                   LRScheduler, MultiStepLR, StepLR)
+
+EXACT = dict(rtol=1e-12, atol=1e-15)
+THETA0 = np.array([0.5, -1.5, 2.0, 0.25])
+
+
+def gradient_sequence(steps: int, shape=(4,), seed: int = 0) -> list[np.ndarray]:
+    """Gradients that change from step to step (and change sign, to exercise amsgrad's max)."""
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=shape) * (1 + step) for step in range(steps)]
+
+
+def run_optimizer(make_optimizer, theta0, grads) -> list[np.ndarray]:
+    """The parameter after each step, the gradient of step t set by hand to grads[t]."""
+    w = Tensor(theta0.copy(), requires_grad=True)
+    optimizer = make_optimizer([w])
+    history = []
+    for grad in grads:
+        w.grad = grad.copy()
+        optimizer.step()
+        history.append(w.data.copy())
+    return history
+
+
+# ----- references from PyTorch's documented pseudo-code -----
+def reference_sgd(theta, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                  nesterov=False, maximize=False):
+    theta, history, b = theta.copy(), [], None
+    for t, g in enumerate(grads, start=1):
+        # torch's _single_tensor_sgd negates the gradient first when maximizing (the docs'
+        # box adds γg at the end instead; both agree unless weight_decay is used too).
+        g = -g if maximize else g
+        if weight_decay != 0:
+            g = g + weight_decay * theta
+        if momentum != 0:
+            b = g if t == 1 else momentum * b + (1 - dampening) * g
+            g = g + momentum * b if nesterov else b
+        theta = theta - lr * g
+        history.append(theta)
+    return history
+
+
+def reference_adam(theta, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                   amsgrad=False, maximize=False, decoupled=False):
+    beta1, beta2 = betas
+    theta, history = theta.copy(), []
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    v_max = np.zeros_like(theta)
+    for t, g in enumerate(grads, start=1):
+        g = -g if maximize else g
+        if decoupled:  # AdamW: θ ← θ − γλθ
+            theta = theta - lr * weight_decay * theta
+        elif weight_decay != 0:  # Adam: g ← g + λθ
+            g = g + weight_decay * theta
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        m_hat = m / (1 - beta1**t)
+        if amsgrad:
+            v_max = np.maximum(v_max, v)
+            v_hat = v_max / (1 - beta2**t)
+        else:
+            v_hat = v / (1 - beta2**t)
+        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+        history.append(theta)
+    return history
+
+
+def reference_rmsprop(theta, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
+                      momentum=0.0, centered=False):
+    theta, history = theta.copy(), []
+    v = np.zeros_like(theta)
+    g_ave = np.zeros_like(theta)
+    b = np.zeros_like(theta)
+    for g in grads:
+        if weight_decay != 0:
+            g = g + weight_decay * theta
+        v = alpha * v + (1 - alpha) * g**2
+        v_tilde = v
+        if centered:
+            g_ave = alpha * g_ave + (1 - alpha) * g
+            v_tilde = v_tilde - g_ave**2
+        if momentum > 0:
+            b = momentum * b + g / (np.sqrt(v_tilde) + eps)
+            theta = theta - lr * b
+        else:
+            theta = theta - lr * g / (np.sqrt(v_tilde) + eps)
+        history.append(theta)
+    return history
+
+
+def reference_adagrad(theta, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+                      initial_accumulator_value=0.0, eps=1e-10):
+    theta, history = theta.copy(), []
+    state_sum = np.full_like(theta, initial_accumulator_value)
+    for t, g in enumerate(grads, start=1):
+        lr_t = lr / (1 + (t - 1) * lr_decay)
+        if weight_decay != 0:
+            g = g + weight_decay * theta
+        state_sum = state_sum + g**2
+        theta = theta - lr_t * g / (np.sqrt(state_sum) + eps)
+        history.append(theta)
+    return history
+
+
+# (optimiser, its keyword arguments, the reference and the reference's keyword arguments)
+CASES = {
+    "sgd": (SGD, dict(lr=0.1), reference_sgd, dict(lr=0.1)),
+    "sgd-momentum": (SGD, dict(lr=0.1, momentum=0.9), reference_sgd,
+                     dict(lr=0.1, momentum=0.9)),
+    "sgd-dampening": (SGD, dict(lr=0.1, momentum=0.8, dampening=0.8), reference_sgd,
+                      dict(lr=0.1, momentum=0.8, dampening=0.8)),
+    "sgd-nesterov": (SGD, dict(lr=0.05, momentum=0.9, nesterov=True), reference_sgd,
+                     dict(lr=0.05, momentum=0.9, nesterov=True)),
+    "sgd-weight-decay": (SGD, dict(lr=0.1, momentum=0.5, weight_decay=0.1), reference_sgd,
+                         dict(lr=0.1, momentum=0.5, weight_decay=0.1)),
+    "sgd-maximize": (SGD, dict(lr=0.1, momentum=0.5, weight_decay=0.1, maximize=True),
+                     reference_sgd, dict(lr=0.1, momentum=0.5, weight_decay=0.1,
+                                         maximize=True)),
+    "adam": (Adam, dict(lr=0.01), reference_adam, dict(lr=0.01)),
+    "adam-betas-eps": (Adam, dict(lr=0.02, betas=(0.5, 0.75), eps=1e-3), reference_adam,
+                       dict(lr=0.02, betas=(0.5, 0.75), eps=1e-3)),
+    "adam-weight-decay": (Adam, dict(lr=0.01, weight_decay=0.1), reference_adam,
+                          dict(lr=0.01, weight_decay=0.1)),
+    "adam-amsgrad": (Adam, dict(lr=0.01, betas=(0.5, 0.6), amsgrad=True), reference_adam,
+                     dict(lr=0.01, betas=(0.5, 0.6), amsgrad=True)),
+    "adam-maximize": (Adam, dict(lr=0.01, weight_decay=0.1, maximize=True), reference_adam,
+                      dict(lr=0.01, weight_decay=0.1, maximize=True)),
+    "adamw": (AdamW, dict(lr=0.01), reference_adam,
+              dict(lr=0.01, weight_decay=1e-2, decoupled=True)),
+    "adamw-decay-amsgrad": (AdamW, dict(lr=0.05, weight_decay=0.3, amsgrad=True),
+                            reference_adam, dict(lr=0.05, weight_decay=0.3, amsgrad=True,
+                                                 decoupled=True)),
+    "rmsprop": (RMSprop, dict(lr=0.01), reference_rmsprop, dict(lr=0.01)),
+    "rmsprop-alpha-decay": (RMSprop, dict(lr=0.01, alpha=0.9, weight_decay=0.1),
+                            reference_rmsprop, dict(lr=0.01, alpha=0.9, weight_decay=0.1)),
+    "rmsprop-momentum": (RMSprop, dict(lr=0.01, momentum=0.9), reference_rmsprop,
+                         dict(lr=0.01, momentum=0.9)),
+    "rmsprop-centered": (RMSprop, dict(lr=0.01, centered=True, momentum=0.5),
+                         reference_rmsprop, dict(lr=0.01, centered=True, momentum=0.5)),
+    "adagrad": (Adagrad, dict(lr=0.1), reference_adagrad, dict(lr=0.1)),
+    "adagrad-options": (Adagrad, dict(lr=0.1, lr_decay=0.5, weight_decay=0.1,
+                                      initial_accumulator_value=0.3, eps=1e-6),
+                        reference_adagrad, dict(lr=0.1, lr_decay=0.5, weight_decay=0.1,
+                                                initial_accumulator_value=0.3, eps=1e-6)),
+}
+
+
+@pytest.mark.parametrize("steps", [1, 5])
+@pytest.mark.parametrize("case", CASES)
+def test_steps_match_pytorch_pseudo_code(case, steps):
+    optimizer_class, kwargs, reference, reference_kwargs = CASES[case]
+    grads = gradient_sequence(steps)
+    history = run_optimizer(lambda params: optimizer_class(params, **kwargs), THETA0, grads)
+    expected = reference(THETA0, grads, **reference_kwargs)
+    for step, (got, want) in enumerate(zip(history, expected, strict=True), start=1):
+        np.testing.assert_allclose(got, want, **EXACT, err_msg=f"{case}, step {step}")
+
+
+def test_plain_sgd_step_is_exact():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    w.grad = np.array([0.5, -0.25])
+    SGD([w], lr=0.5).step()
+    assert w.data.tolist() == [0.75, 2.125]
+
+
+def test_lecture_momentum_is_sgd_with_dampening_equal_to_momentum():
+    # m ← βm + (1 − β)g, except PyTorch starts the buffer at g rather than (1 − β)g.
+    beta, lr, grads = 0.9, 0.1, gradient_sequence(4)
+    history = run_optimizer(lambda params: SGD(params, lr=lr, momentum=beta, dampening=beta),
+                            THETA0, grads)
+    theta, m = THETA0.copy(), grads[0]
+    theta = theta - lr * m
+    for g in grads[1:]:
+        m = beta * m + (1 - beta) * g
+        theta = theta - lr * m
+    np.testing.assert_allclose(history[-1], theta, **EXACT)
+
+
+def test_sgd_computed_gradients_through_backward():
+    w = Tensor([1.0, -2.0], requires_grad=True)
+    optimizer = SGD([w], lr=0.1)
+    (w * w).sum().backward()  # gradient 2w; w's array is read-only now
+    assert not w.data.flags.writeable
+    optimizer.step()
+    np.testing.assert_array_equal(w.data, np.array([1.0, -2.0]) * 0.8)
+
+
+# ----- dtypes, Values and skipped parameters -----
+@pytest.mark.parametrize("case", ["sgd-nesterov", "adam-amsgrad", "adamw", "rmsprop-centered",
+                                  "adagrad-options"])
+def test_float32_parameters_stay_float32(case):
+    optimizer_class, kwargs, reference, reference_kwargs = CASES[case]
+    w = Tensor(THETA0.astype(np.float32), requires_grad=True)
+    optimizer = optimizer_class([w], **kwargs)
+    grads = gradient_sequence(3)
+    for grad in grads:
+        w.grad = grad.astype(np.float32)
+        optimizer.step()
+        assert w.data.dtype == np.float32
+    assert all(buffer.dtype == np.float32 for buffer in optimizer.state[w].values()
+               if isinstance(buffer, np.ndarray))
+    expected = reference(THETA0, [g.astype(np.float32).astype(np.float64) for g in grads],
+                         **reference_kwargs)[-1]
+    np.testing.assert_allclose(w.data, expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_value_parameters_move_like_a_0d_tensor(case):
+    optimizer_class, kwargs, _, _ = CASES[case]
+    grads = [float(g) for g in gradient_sequence(5, shape=())]
+    v = Value(0.75)
+    t = Tensor(0.75, requires_grad=True)
+    value_optimizer = optimizer_class([v], **kwargs)
+    tensor_optimizer = optimizer_class([t], **kwargs)
+    for grad in grads:
+        v.grad, t.grad = grad, np.array(grad)
+        value_optimizer.step()
+        tensor_optimizer.step()
+        assert type(v.data) is float
+        assert v.data == float(t.data)
+
+
+def test_value_parameters_from_backward():
+    a, b = Value(2.0), Value(-1.0)
+    optimizer = Adam([a, b], lr=0.1)
+    (a * b).backward()  # grads: b = -1 for a, a = 2 for b
+    optimizer.step()
+    # Adam's first step moves each parameter by lr·|g|/(|g| + eps), about lr.
+    assert a.data == 2.0 + 0.1 * 1.0 / (1.0 + 1e-8)
+    assert b.data == -1.0 - 0.1 * 2.0 / (2.0 + 1e-8)
+    optimizer.zero_grad()
+    assert a.grad == 0.0 and b.grad == 0.0
+
+
+@pytest.mark.parametrize("case", ["sgd-momentum", "adam", "rmsprop", "adagrad"])
+def test_parameters_without_gradient_are_skipped(case):
+    optimizer_class, kwargs, _, _ = CASES[case]
+    moved, untouched = Tensor([1.0], requires_grad=True), Tensor([1.0], requires_grad=True)
+    optimizer = optimizer_class([moved, untouched], **kwargs)
+    moved.grad = np.array([1.0])
+    optimizer.step()
+    assert moved.data[0] != 1.0
+    assert untouched.data.tolist() == [1.0]
+    assert untouched not in optimizer.state
+
+
+def test_state_buffers_never_alias_the_gradient():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    optimizer = SGD([w], lr=0.1, momentum=0.9)
+    w.grad = np.array([1.0, 1.0])
+    optimizer.step()
+    assert not np.shares_memory(optimizer.state[w]["momentum_buffer"], w.grad)
+
+
+# ----- invalid hyperparameters -----
+@pytest.mark.parametrize("make_optimizer, name", [
+    (lambda ps: SGD(ps, lr=-0.1), "lr"),
+    (lambda ps: SGD(ps, momentum=-0.5), "momentum"),
+    (lambda ps: SGD(ps, weight_decay=-1e-4), "weight_decay"),
+    (lambda ps: SGD(ps, nesterov=True), "nesterov"),
+    (lambda ps: SGD(ps, momentum=0.9, dampening=0.1, nesterov=True), "nesterov"),
+    (lambda ps: Adam(ps, lr=-1.0), "lr"),
+    (lambda ps: Adam(ps, eps=-1e-8), "eps"),
+    (lambda ps: Adam(ps, weight_decay=-0.1), "weight_decay"),
+    (lambda ps: Adam(ps, betas=(1.0, 0.999)), r"betas\[0\]"),
+    (lambda ps: Adam(ps, betas=(0.9, -0.1)), r"betas\[1\]"),
+    (lambda ps: AdamW(ps, betas=(0.9, 1.5)), r"betas\[1\]"),
+    (lambda ps: RMSprop(ps, alpha=-0.5), "alpha"),
+    (lambda ps: RMSprop(ps, eps=-1.0), "eps"),
+    (lambda ps: RMSprop(ps, momentum=-0.1), "momentum"),
+    (lambda ps: Adagrad(ps, lr_decay=-0.1), "lr_decay"),
+    (lambda ps: Adagrad(ps, initial_accumulator_value=-1.0), "initial_accumulator_value"),
+    (lambda ps: SGD([{"params": ps, "lr": -0.5}]), "lr"),  # a group's own value is checked
+])
+def test_invalid_hyperparameters_raise_naming_the_argument(make_optimizer, name):
+    with pytest.raises(ValueError, match=name):
+        make_optimizer([Tensor([1.0], requires_grad=True)])
+
+
+@pytest.mark.parametrize("optimizer_class", [SGD, Adam, AdamW, RMSprop, Adagrad])
+def test_empty_parameter_list_raises(optimizer_class):
+    with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
+        optimizer_class([])
+
+
+def test_a_single_tensor_instead_of_a_list_raises():
+    with pytest.raises(TypeError, match="iterable"):
+        SGD(Tensor([1.0], requires_grad=True))
+
+
+# ----- parameter groups, zero_grad, closure -----
+def test_groups_get_defaults_and_their_own_hyperparameters():
+    a, b = Tensor([1.0], requires_grad=True), Tensor([1.0], requires_grad=True)
+    optimizer = SGD([{"params": [a]}, {"params": [b], "lr": 1.0, "momentum": 0.5}], lr=0.1)
+    assert optimizer.param_groups[0]["lr"] == 0.1 and optimizer.param_groups[0]["momentum"] == 0
+    assert optimizer.param_groups[1]["lr"] == 1.0 and optimizer.param_groups[1]["momentum"] == 0.5
+    a.grad, b.grad = np.array([1.0]), np.array([1.0])
+    optimizer.step()
+    assert a.data.tolist() == [0.9] and b.data.tolist() == [0.0]
+
+
+def test_add_param_group():
+    a, b = Tensor([1.0], requires_grad=True), Tensor([2.0], requires_grad=True)
+    optimizer = Adam([a], lr=0.1)
+    optimizer.add_param_group({"params": b, "betas": (0.5, 0.5)})
+    assert len(optimizer.param_groups) == 2
+    assert optimizer.param_groups[1]["params"] == [b]
+    assert optimizer.param_groups[1]["lr"] == 0.1 and optimizer.param_groups[1]["betas"] == (0.5, 0.5)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optimizer.add_param_group({"params": [a]})
+
+
+def test_zero_grad():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    optimizer = SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    optimizer.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(w.grad, [0.0, 0.0])
+    assert w.grad.dtype == w.data.dtype
+    optimizer.zero_grad()
+    assert w.grad is None
+
+
+def test_step_with_closure_returns_the_loss():
+    w = Tensor([2.0], requires_grad=True)
+    optimizer = SGD([w], lr=0.25)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    loss = optimizer.step(closure)
+    assert float(loss.data) == 4.0
+    assert w.data.tolist() == [1.0]  # 2 − 0.25·4
+
+
+# ----- state_dict / load_state_dict -----
+def _plain_types_only(value) -> bool:
+    if isinstance(value, dict):
+        return all(_plain_types_only(k) and _plain_types_only(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_types_only(item) for item in value)
+    return isinstance(value, (int, float, bool, str, np.ndarray, type(None)))
+
+
+@pytest.mark.parametrize("case", ["sgd-nesterov", "adam-amsgrad", "adamw", "rmsprop-centered",
+                                  "adagrad-options"])
+def test_state_dict_round_trip_continues_exactly(case):
+    optimizer_class, kwargs, _, _ = CASES[case]
+    grads = gradient_sequence(6)
+    w = Tensor(THETA0.copy(), requires_grad=True)
+    optimizer = optimizer_class([w], **kwargs)
+    for grad in grads[:3]:
+        w.grad = grad.copy()
+        optimizer.step()
+
+    saved = optimizer.state_dict()
+    assert _plain_types_only(saved)
+    assert saved["param_groups"][0]["params"] == [0] and list(saved["state"]) == [0]
+    snapshot = copy.deepcopy(saved)
+
+    clone = Tensor(w.data.copy(), requires_grad=True)
+    fresh = optimizer_class([clone], lr=123.0)  # hyperparameters come from the state dict
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["lr"] == kwargs["lr"]
+    for grad in grads[3:]:
+        w.grad, clone.grad = grad.copy(), grad.copy()
+        optimizer.step()
+        fresh.step()
+        np.testing.assert_array_equal(clone.data, w.data)
+    # The saved dict is a copy: neither optimiser's later steps changed it.
+    for key, buffer in snapshot["state"][0].items():
+        np.testing.assert_array_equal(saved["state"][0][key], buffer)
+
+
+def test_state_dict_numbers_parameters_across_groups():
+    a, b, c = (Tensor([1.0], requires_grad=True) for _ in range(3))
+    optimizer = SGD([{"params": [a, b]}, {"params": [c], "lr": 0.5}], lr=0.1, momentum=0.9)
+    c.grad = np.array([1.0])
+    optimizer.step()
+    saved = optimizer.state_dict()
+    assert [group["params"] for group in saved["param_groups"]] == [[0, 1], [2]]
+    assert list(saved["state"]) == [2]
+    np.testing.assert_array_equal(saved["state"][2]["momentum_buffer"], [1.0])
+
+
+def test_adam_state_dict_keeps_betas_a_pair():
+    w = Tensor([1.0], requires_grad=True)
+    optimizer = Adam([w], betas=(0.8, 0.9))
+    saved = optimizer.state_dict()
+    assert saved["param_groups"][0]["betas"] == [0.8, 0.9]
+    fresh = Adam([Tensor([1.0], requires_grad=True)])
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["betas"] == (0.8, 0.9)
+
+
+def test_load_state_dict_checks_groups():
+    a, b = Tensor([1.0], requires_grad=True), Tensor([1.0], requires_grad=True)
+    saved = SGD([{"params": [a]}, {"params": [b]}], lr=0.1).state_dict()
+    with pytest.raises(ValueError, match="2 parameter groups, but the optimizer has 1"):
+        SGD([a, b], lr=0.1).load_state_dict(saved)
+    with pytest.raises(ValueError, match="group 1 .* 1 parameters, .* group 1 has 2"):
+        c = Tensor([1.0], requires_grad=True)
+        SGD([{"params": [a]}, {"params": [b, c]}], lr=0.1).load_state_dict(saved)
+
+
+# ----- end to end -----
+@pytest.mark.parametrize("make_optimizer", [
+    lambda ps: SGD(ps, lr=0.1),
+    lambda ps: SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+    lambda ps: Adam(ps, lr=0.1),
+    lambda ps: AdamW(ps, lr=0.1, weight_decay=1e-4),
+    lambda ps: RMSprop(ps, lr=0.03),
+    lambda ps: Adagrad(ps, lr=0.5),
+], ids=["sgd", "sgd-nesterov", "adam", "adamw", "rmsprop", "adagrad"])
+def test_minimises_distance_to_three(make_optimizer):
+    w = Tensor([0.0, -1.0, 5.0], requires_grad=True)
+    optimizer = make_optimizer([w])
+    for _ in range(500):
+        optimizer.zero_grad()
+        loss = ((w - 3.0) * (w - 3.0)).sum()
+        loss.backward()
+        optimizer.step()
+    np.testing.assert_allclose(w.data, [3.0, 3.0, 3.0], atol=1e-2)
+
+
+# ----- learning-rate schedulers -----
+BASE_LRS = [0.1, 0.5]
+
+
+def optimizer_with_two_groups() -> SGD:
+    a, b = Tensor([1.0], requires_grad=True), Tensor([1.0], requires_grad=True)
+    return SGD([{"params": [a]}, {"params": [b], "lr": BASE_LRS[1]}], lr=BASE_LRS[0])
+
+
+def lr_sequence(scheduler: LRScheduler, epochs: int) -> list[list[float]]:
+    """get_last_lr() for the next ``epochs`` epochs, checking it is what the groups hold."""
+    sequence = []
+    for epoch in range(scheduler.last_epoch, scheduler.last_epoch + epochs):
+        assert scheduler.last_epoch == epoch
+        lrs = scheduler.get_last_lr()
+        assert lrs == [group["lr"] for group in scheduler.optimizer.param_groups]
+        sequence.append(lrs)
+        scheduler.optimizer.step()
+        scheduler.step()
+    return sequence
+
+
+def _lambda_epoch(epoch):
+    return 0.9 ** epoch + epoch / 10
+
+
+# (scheduler class, its keyword arguments, the closed form of lr at epoch t from base)
+SCHEDULERS = {
+    "step": (StepLR, dict(step_size=3, gamma=0.5),
+             lambda base, t: base * 0.5 ** (t // 3)),
+    "multistep": (MultiStepLR, dict(milestones=[2, 5, 5, 8], gamma=0.1),
+                  lambda base, t: base * 0.1 ** sum(m <= t for m in [2, 5, 5, 8])),
+    "exponential": (ExponentialLR, dict(gamma=0.8),
+                    lambda base, t: base * 0.8 ** t),
+    "cosine": (CosineAnnealingLR, dict(T_max=10, eta_min=0.01),
+               lambda base, t: 0.01 + (base - 0.01) * (1 + math.cos(math.pi * t / 10)) / 2),
+    "lambda": (LambdaLR, dict(lr_lambda=_lambda_epoch),
+               lambda base, t: base * _lambda_epoch(t)),
+    "linear": (LinearLR, dict(start_factor=0.25, end_factor=0.75, total_iters=6),
+               lambda base, t: base * (0.25 + 0.5 * min(t, 6) / 6)),
+    "linear-decay": (LinearLR, dict(start_factor=1.0, end_factor=0.0, total_iters=4),
+                     lambda base, t: base * (1.0 - min(t, 4) / 4)),
+}
+
+
+@pytest.mark.parametrize("name", SCHEDULERS)
+def test_scheduler_matches_closed_form(name):
+    scheduler_class, kwargs, closed_form = SCHEDULERS[name]
+    optimizer = optimizer_with_two_groups()
+    scheduler = scheduler_class(optimizer, **kwargs)
+    assert [group["initial_lr"] for group in optimizer.param_groups] == BASE_LRS
+    assert scheduler.base_lrs == BASE_LRS
+    sequence = lr_sequence(scheduler, 11)
+    expected = [[closed_form(base, t) for base in BASE_LRS] for t in range(11)]
+    np.testing.assert_allclose(sequence, expected, **EXACT)
+
+
+@pytest.mark.parametrize("name", SCHEDULERS)
+def test_scheduler_state_dict_round_trip(name):
+    scheduler_class, kwargs, _ = SCHEDULERS[name]
+    optimizer = optimizer_with_two_groups()
+    scheduler = scheduler_class(optimizer, **kwargs)
+    lr_sequence(scheduler, 4)
+    saved = scheduler.state_dict()
+    assert "optimizer" not in saved and saved["last_epoch"] == 4
+
+    # PyTorch's order: build the scheduler (its first step writes the lrs of epoch 0), then
+    # load the optimiser's state (the lrs reached) and the scheduler's.
+    other_optimizer = optimizer_with_two_groups()
+    restored = scheduler_class(other_optimizer, **kwargs)
+    other_optimizer.load_state_dict(optimizer.state_dict())
+    restored.load_state_dict(saved)
+    assert restored.last_epoch == 4 and restored.get_last_lr() == scheduler.get_last_lr()
+    assert lr_sequence(restored, 6) == lr_sequence(scheduler, 6)
+
+
+def test_cosine_annealing_climbs_back_after_t_max():
+    optimizer = optimizer_with_two_groups()
+    scheduler = CosineAnnealingLR(optimizer, T_max=4, eta_min=0.0)
+    sequence = [lrs[0] for lrs in lr_sequence(scheduler, 9)]
+    expected = [0.1 * (1 + math.cos(math.pi * t / 4)) / 2 for t in range(9)]
+    np.testing.assert_allclose(sequence, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_lambda_lr_one_function_per_group():
+    optimizer = optimizer_with_two_groups()
+    scheduler = LambdaLR(optimizer, lr_lambda=[lambda t: 1.0, lambda t: 0.5 ** t])
+    scheduler.step()
+    scheduler.step()
+    assert scheduler.get_last_lr() == [0.1, 0.125]
+    with pytest.raises(ValueError, match="lr_lambdas"):
+        LambdaLR(optimizer, lr_lambda=[lambda t: 1.0])
+
+
+def test_lambda_lr_state_dict_keeps_callable_objects_state():
+    class Warmup:
+        def __init__(self):
+            self.length = 4
+
+        def __call__(self, epoch):
+            return min(1.0, (epoch + 1) / self.length)
+
+    optimizer = optimizer_with_two_groups()
+    scheduler = LambdaLR(optimizer, lr_lambda=[Warmup(), lambda t: 1.0])
+    scheduler.lr_lambdas[0].length = 2
+    saved = scheduler.state_dict()
+    assert saved["lr_lambdas"] == [{"length": 2}, None]
+    restored = LambdaLR(optimizer_with_two_groups(), lr_lambda=[Warmup(), lambda t: 1.0])
+    restored.load_state_dict(saved)
+    assert restored.lr_lambdas[0].length == 2
+
+
+def test_scheduler_keeps_an_existing_initial_lr_and_resumes():
+    optimizer = optimizer_with_two_groups()
+    StepLR(optimizer, step_size=2, gamma=0.5)
+    optimizer.param_groups[0]["lr"] = 0.05  # initial_lr is already there: kept
+    ExponentialLR(optimizer, gamma=1.0)
+    assert optimizer.param_groups[0]["initial_lr"] == 0.1
+    with pytest.raises(KeyError, match="initial_lr"):
+        StepLR(optimizer_with_two_groups(), step_size=2, last_epoch=3)
+
+
+@pytest.mark.parametrize("make_scheduler, name", [
+    (lambda opt: StepLR(opt, step_size=0), "step_size"),
+    (lambda opt: CosineAnnealingLR(opt, T_max=0), "T_max"),
+    (lambda opt: LinearLR(opt, start_factor=0.0), "start_factor"),
+    (lambda opt: LinearLR(opt, end_factor=1.5), "end_factor"),
+])
+def test_invalid_scheduler_arguments_raise(make_scheduler, name):
+    with pytest.raises(ValueError, match=name):
+        make_scheduler(optimizer_with_two_groups())
+
+
+# ----- optional cross-check against torch.optim -----
+@pytest.mark.parametrize("case", CASES)
+def test_matches_torch_optim(case):
+    torch = pytest.importorskip("torch")
+    optimizer_class, kwargs, _, _ = CASES[case]
+    grads = gradient_sequence(5)
+    history = run_optimizer(lambda params: optimizer_class(params, **kwargs), THETA0, grads)
+    w = torch.tensor(THETA0, dtype=torch.float64, requires_grad=True)
+    torch_optimizer = getattr(torch.optim, optimizer_class.__name__)([w], **kwargs)
+    for grad, ours in zip(grads, history):
+        w.grad = torch.tensor(grad, dtype=torch.float64)
+        torch_optimizer.step()
+        np.testing.assert_allclose(ours, w.detach().numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", SCHEDULERS)
+def test_scheduler_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    scheduler_class, kwargs, _ = SCHEDULERS[name]
+    ours = scheduler_class(optimizer_with_two_groups(), **kwargs)
+    weights = [torch.zeros(1, requires_grad=True) for _ in BASE_LRS]
+    torch_optimizer = torch.optim.SGD([{"params": [weights[0]]},
+                                       {"params": [weights[1]], "lr": BASE_LRS[1]}],
+                                      lr=BASE_LRS[0])
+    theirs = getattr(torch.optim.lr_scheduler, scheduler_class.__name__)(torch_optimizer,
+                                                                          **kwargs)
+    for _ in range(12):
+        np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), **EXACT)
+        torch_optimizer.step()
+        ours.step()
+        theirs.step()
