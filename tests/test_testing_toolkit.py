@@ -110,6 +110,8 @@ def test_gradcheck_catches_a_nondeterministic_backward():
     square = Op("square", lambda x: x * x, flaky)
     with pytest.raises(GradcheckError, match="not deterministic"):
         gradcheck(square, [np.array([1.0, 2.0])])
+    with pytest.raises(GradcheckError, match="fast mode.*not deterministic"):
+        gradcheck(square, [np.array([1.0, 2.0])], fast_mode=True, atol=1e-3)
 
 
 # ----- models -----
