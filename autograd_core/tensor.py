@@ -169,24 +169,11 @@ class Tensor(Node):
     def __ne__(self, other):
         return _compare(np.not_equal, self, other)
 
-    # ----- logic on bool tensors (masks): no gradient, as comparisons -----
-    def __and__(self, other):
-        return _compare(np.bitwise_and, self, other)
-
-    def __rand__(self, other):
-        return _compare(np.bitwise_and, self, other)
-
-    def __or__(self, other):
-        return _compare(np.bitwise_or, self, other)
-
-    def __ror__(self, other):
-        return _compare(np.bitwise_or, self, other)
-
-    def __xor__(self, other):
-        return _compare(np.bitwise_xor, self, other)
-
-    def __rxor__(self, other):
-        return _compare(np.bitwise_xor, self, other)
+    # ----- logic on bool tensors (masks): no gradient, as comparisons; both directions alike
+    # because the ufuncs are symmetric -----
+    __and__ = __rand__ = lambda self, other: _compare(np.bitwise_and, self, other)
+    __or__ = __ror__ = lambda self, other: _compare(np.bitwise_or, self, other)
+    __xor__ = __rxor__ = lambda self, other: _compare(np.bitwise_xor, self, other)
 
     def __invert__(self):
         return _compare(lambda a, _: np.invert(a), self, None)
