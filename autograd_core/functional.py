@@ -19,7 +19,7 @@ from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .value import Value, maximum, minimum
 
 __all__ = ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu",
-           "softplus", "abs", "clip", "clamp", "maximum", "minimum", "where", "sum", "mean",
+           "softplus", "erf", "abs", "clip", "clamp", "maximum", "minimum", "where", "sum", "mean",
            "max", "min", "var", "std", "reshape", "transpose", "permute", "squeeze",
            "unsqueeze", "expand", "broadcast_to", "flatten", "matmul", "cat", "concatenate",
            "stack", "split", "softmax", "log_softmax", "logsumexp", "one_hot",
@@ -27,7 +27,7 @@ __all__ = ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "leaky
            "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
 
 exp, log, sqrt, sin, cos, tanh = ops.exp, ops.log, ops.sqrt, ops.sin, ops.cos, ops.tanh
-sigmoid, relu, softplus, abs = ops.sigmoid, ops.relu, ops.softplus, ops.absolute
+sigmoid, relu, softplus, erf, abs = ops.sigmoid, ops.relu, ops.softplus, ops.erf, ops.absolute
 matmul = ops.matmul
 
 

@@ -18,6 +18,7 @@ d(x**y)/dy = 0 where x == 0 and y >= 0 (PyTorch's choices).
 """
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -100,6 +101,17 @@ def _relu(x):
     return np.maximum(x, 0.0)
 
 
+_erf_elementwise = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x):
+    """The error function; numpy has none, so math.erf serves floats and arrays alike."""
+    if type(x) is float:
+        return math.erf(x)
+    x = np.asarray(x)
+    return np.asarray(_erf_elementwise(x), dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+
+
 def _leaky_relu(x, slope):
     return np.where(x > 0, x, x * slope)
 
@@ -129,6 +141,7 @@ cos = Op("cos", np.cos, lambda g, out, a: -g * sin(a))
 tanh = Op("tanh", np.tanh, lambda g, out, a: g * (1 - out * out))
 sigmoid = Op("sigmoid", _sigmoid, lambda g, out, a: g * out * (1 - out))
 softplus = Op("softplus", _softplus, lambda g, out, a: g * sigmoid(a))
+erf = Op("erf", _erf, lambda g, out, a: g * (2 / math.sqrt(math.pi)) * exp(-(a * a)))
 relu = Op("relu", _relu, lambda g, out, a: g * (a > 0))
 leaky_relu = Op("leaky_relu", _leaky_relu, lambda g, out, a, slope: g * where(a > 0, 1.0, slope))
 sign = Op("sign", np.sign, None)  # piecewise constant: no gradient
@@ -316,6 +329,6 @@ cat = VariadicOp("cat", lambda xs, axis: np.concatenate(xs, axis=axis), _cat_gra
 stack = VariadicOp("stack", lambda xs, axis: np.stack(xs, axis=axis), _stack_grad)
 
 OPS = {op.name: op for op in (
-    add, sub, mul, div, power, neg, exp, log, sqrt, sin, cos, tanh, sigmoid, softplus, relu,
+    add, sub, mul, div, power, neg, exp, log, sqrt, sin, cos, tanh, sigmoid, softplus, erf, relu,
     leaky_relu, sign, absolute, maximum, minimum, matmul, reshape, transpose, expand, select,
     clip, getitem, scatter, astype, total, mean, amax, amin, logsumexp, softmax, log_softmax, cat, stack)}

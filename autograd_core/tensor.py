@@ -8,6 +8,7 @@ import numpy as np
 
 from . import graph, ops
 from .graph import LEAF, Node, _link
+from .rng import rng
 
 __all__ = ["Tensor", "zeros", "ones", "randn", "arange", "one_hot"]
 
@@ -205,6 +206,9 @@ class Tensor(Node):
     def softplus(self):
         return ops.softplus(self)
 
+    def erf(self):
+        return ops.erf(self)
+
     def relu(self):
         return ops.relu(self)
 
@@ -368,6 +372,17 @@ class Tensor(Node):
     @property
     def size(self) -> int:
         return self.data.size
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name for ``size``)."""
+        return self.data.size
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set ``requires_grad`` on this leaf in place and return it (freezing a parameter)."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating point tensors can require gradients, got {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -651,10 +666,10 @@ def ones(*shape, requires_grad: bool = False, dtype=np.float64) -> Tensor:
 
 
 def randn(*shape, requires_grad: bool = False, dtype=np.float64, generator=None) -> Tensor:
-    """Standard normal samples; ``generator`` is a numpy Generator or a seed (reproducible)."""
+    """Standard normal samples; ``generator`` is a numpy Generator or a seed (see ``manual_seed``)."""
     shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    rng = generator if isinstance(generator, np.random.Generator) else np.random.default_rng(generator)
-    return Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=requires_grad)
+    samples = rng(generator).standard_normal(shape)
+    return Tensor(samples.astype(dtype, copy=False), requires_grad=requires_grad)
 
 
 def arange(*args, dtype=None) -> Tensor:

@@ -143,6 +143,10 @@ class Value(Node):
         """log(1 + e^x), computed without overflow for any input."""
         return _unary(ops.softplus, self)
 
+    def erf(self):
+        """The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x."""
+        return _unary(ops.erf, self)
+
     def relu(self):
         """max(x, 0); its derivative at 0 is 0."""
         return _unary(ops.relu, self)

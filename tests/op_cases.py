@@ -63,6 +63,7 @@ CASES = [
     Case("tanh", Value.tanh, math.tanh, (real(),)),
     Case("sigmoid", Value.sigmoid, _sigmoid, (real(-20.0, 20.0),)),
     Case("softplus", Value.softplus, lambda x: math.log1p(math.exp(x)), (real(-20.0, 20.0),)),
+    Case("erf", Value.erf, math.erf, (real(),)),
     Case("relu", Value.relu, lambda x: max(x, 0.0), (away_from_zero(),)),
     Case("leaky_relu", lambda a: a.leaky_relu(0.1), lambda x: x if x > 0 else 0.1 * x,
          (away_from_zero(),), params=(0.1,)),

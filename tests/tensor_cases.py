@@ -5,6 +5,7 @@ Each ``inputs`` strategy draws a tuple of float64 arrays (shapes from hypothesis
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -155,6 +156,7 @@ TENSOR_CASES = [
     elementwise("tanh", "tanh", np.tanh),
     elementwise("sigmoid", "sigmoid", _sigmoid),
     elementwise("softplus", "softplus", lambda x: np.log1p(np.exp(x))),
+    elementwise("erf", "erf", np.vectorize(math.erf, otypes=[float])),
     elementwise("relu", "relu", lambda x: np.maximum(x, 0), away_from_zero()),
     TensorCase("leaky_relu", lambda a: a.leaky_relu(0.1), lambda x: np.where(x > 0, x, 0.1 * x),
                arrays_only(one(away_from_zero()))),

@@ -96,6 +96,11 @@ def numerical_grad(f, inputs, eps: float = 1e-6, grad_output=None) -> list:
     return grads
 
 
+def _input_list(inputs) -> list:
+    """``inputs`` as a list: one node, array or number stands for a list of one (as PyTorch)."""
+    return [inputs] if isinstance(inputs, (Node, np.ndarray, int, float)) else list(inputs)
+
+
 def _data(x):
     return x.data if isinstance(x, Node) else x
 
@@ -172,8 +177,9 @@ def gradcheck(f, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e
     ``uᵀJv`` per output is compared instead of the full Jacobian (for large inputs). Backward
     must also be deterministic: two runs agree exactly. On failure this raises
     ``GradcheckError`` naming the input and the worst element (or returns False with
-    ``raise_exception=False``).
+    ``raise_exception=False``). A single node or array may be given in place of the list.
     """
+    inputs = _input_list(inputs)
     types = [_node_type(x) for x in inputs]
     arrays = _in_float64([_as_array(x) for x in inputs])
     if fast_mode:
@@ -245,6 +251,7 @@ def gradgradcheck(f, inputs, grad_outputs=None, eps: float = 1e-6, atol: float =
         >>> gradgradcheck(lambda x: x.sin() * x, [0.7])
         True
     """
+    inputs = _input_list(inputs)
     types = [_node_type(x) for x in inputs]
     probe = f(*[_make(t, _as_array(x), False) for t, x in zip(types, inputs)])
     if grad_outputs is None:

@@ -1,0 +1,260 @@
+"""Tests of nn.data: TensorDataset, DataLoader (coverage, batching, seeding, collation) and
+the toy data makers make_moons and make_regression."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd_core import Tensor, manual_seed
+from nn.data import DataLoader, Dataset, TensorDataset, default_collate, make_moons, make_regression
+
+
+class Numbered(Dataset):
+    """Sample i is (features of i as float32, label i): not a TensorDataset, so the loader
+    goes through __getitem__ and default_collate."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return np.full(2, i, dtype=np.float32), i
+
+
+def epoch_labels(loader) -> list[list[int]]:
+    return [labels.tolist() for _, labels in loader]
+
+
+def numbered_tensor_dataset(n):
+    return TensorDataset(np.repeat(np.arange(n, dtype=np.float32)[:, None], 2, axis=1),
+                         np.arange(n))
+
+
+# ----- TensorDataset -----
+def test_tensor_dataset_rows_are_tuples_of_tensors():
+    X = Tensor(np.arange(6.0).reshape(3, 2))
+    ds = TensorDataset(X, [10, 11, 12])
+    assert len(ds) == 3
+    assert ds.tensors[0] is X and isinstance(ds.tensors[1], Tensor)
+    x, y = ds[1]
+    assert isinstance(x, Tensor) and isinstance(y, Tensor)
+    assert x.tolist() == [2.0, 3.0] and y.item() == 11
+
+
+def test_tensor_dataset_errors():
+    with pytest.raises(ValueError, match="at least one"):
+        TensorDataset()
+    with pytest.raises(ValueError, match=r"\[3, 4\]"):
+        TensorDataset(np.zeros((3, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match="dim 0"):
+        TensorDataset(np.float64(1.0))
+
+
+def test_dataset_base_names_the_subclass():
+    class Unfinished(Dataset):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Unfinished"):
+        len(Unfinished())
+    with pytest.raises(NotImplementedError, match="Unfinished"):
+        Unfinished()[0]
+
+
+# ----- DataLoader: every sample once, batch sizes, len -----
+@given(n=st.integers(0, 40), batch_size=st.integers(1, 12), shuffle=st.booleans(),
+       drop_last=st.booleans(), generic=st.booleans())
+def test_every_sample_once_per_epoch(n, batch_size, shuffle, drop_last, generic):
+    dataset = Numbered(n) if generic else numbered_tensor_dataset(n)
+    loader = DataLoader(dataset, batch_size, shuffle, drop_last, seed=0)
+    for _ in range(2):
+        batches = list(loader)
+        assert len(batches) == len(loader)
+        labels = [label for _, y in batches for label in y.tolist()]
+        expected_count = n - n % batch_size if drop_last else n
+        assert len(labels) == expected_count and len(set(labels)) == expected_count
+        assert set(labels) <= set(range(n))
+        if not shuffle:
+            assert labels == list(range(expected_count))
+        for i, (x, y) in enumerate(batches):
+            is_last_partial = i == len(batches) - 1 and not drop_last and n % batch_size
+            assert len(y) == (n % batch_size if is_last_partial else batch_size)
+            assert x.shape == (len(y), 2) and (x.data[:, 0] == y.data).all()
+            assert not x.requires_grad and not y.requires_grad
+
+
+def test_last_partial_batch_and_drop_last():
+    dataset = numbered_tensor_dataset(10)
+    assert epoch_labels(DataLoader(dataset, batch_size=4)) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert len(DataLoader(dataset, batch_size=4)) == 3
+    kept = DataLoader(dataset, batch_size=4, drop_last=True)
+    assert epoch_labels(kept) == [[0, 1, 2, 3], [4, 5, 6, 7]] and len(kept) == 2
+    assert len(DataLoader(dataset, batch_size=5, drop_last=True)) == 2
+    assert len(DataLoader(dataset, batch_size=11, drop_last=True)) == 0
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.0, True, "4", None])
+def test_batch_size_must_be_a_positive_integer(batch_size):
+    message = f"batch_size must be a positive integer, got {batch_size!r}"
+    with pytest.raises(ValueError, match=message):
+        DataLoader(numbered_tensor_dataset(3), batch_size=batch_size)
+
+
+def test_seed_or_generator_not_both():
+    with pytest.raises(ValueError, match="not both"):
+        DataLoader(numbered_tensor_dataset(3), seed=0, generator=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="numpy Generator"):
+        DataLoader(numbered_tensor_dataset(3), generator=7)
+
+
+# ----- DataLoader: shuffling and reproducibility -----
+def test_same_seed_same_epochs_and_each_epoch_reshuffles():
+    def three_epochs(seed):
+        loader = DataLoader(numbered_tensor_dataset(30), batch_size=7, shuffle=True, seed=seed)
+        return [epoch_labels(loader) for _ in range(3)]
+
+    first = three_epochs(1)
+    assert first == three_epochs(1)
+    assert first != three_epochs(2)
+    assert first[0] != first[1] != first[2]
+
+
+def test_generator_is_used_directly():
+    loader = DataLoader(numbered_tensor_dataset(20), batch_size=20, shuffle=True,
+                        generator=np.random.default_rng(5))
+    reference = np.random.default_rng(5)
+    for _ in range(2):
+        assert epoch_labels(loader) == [reference.permutation(20).tolist()]
+
+
+def test_default_generator_is_read_at_each_epoch_so_manual_seed_counts():
+    loader = DataLoader(numbered_tensor_dataset(20), batch_size=20, shuffle=True)
+    manual_seed(3)  # after construction: the loader must still follow it
+    first = epoch_labels(loader)
+    manual_seed(3)
+    assert epoch_labels(loader) == first == [np.random.default_rng(3).permutation(20).tolist()]
+
+
+# ----- collation -----
+def test_dtypes_are_kept():
+    dataset = TensorDataset(np.zeros((4, 3), np.float32), np.arange(4), np.zeros(4, bool),
+                            np.zeros(4, np.float16))
+    for loader in (DataLoader(dataset, batch_size=3),
+                   DataLoader(dataset, batch_size=3, collate_fn=default_collate)):
+        x, y, mask, half = next(iter(loader))
+        assert (x.dtype, y.dtype, mask.dtype, half.dtype) == (
+            np.float32, np.int64, np.bool_, np.float16)
+    x, y = next(iter(DataLoader(Numbered(5), batch_size=2)))
+    assert x.dtype == np.float32 and y.dtype == np.int64
+
+
+def test_batches_of_a_grad_tensor_do_not_require_grad():
+    weights = Tensor(np.ones((4, 2)), requires_grad=True)
+    for loader in (DataLoader(TensorDataset(weights), batch_size=2),
+                   DataLoader(TensorDataset(weights), batch_size=2, collate_fn=default_collate)):
+        (batch,) = next(iter(loader))
+        assert not batch.requires_grad
+
+
+def test_tensor_dataset_fast_path_skips_getitem(monkeypatch):
+    def per_sample_getitem(self, index):
+        raise AssertionError("the fast path indexes whole batches")
+
+    monkeypatch.setattr(TensorDataset, "__getitem__", per_sample_getitem)
+    loader = DataLoader(numbered_tensor_dataset(9), batch_size=4, shuffle=True, seed=0)
+    assert sorted(sum(epoch_labels(loader), [])) == list(range(9))
+
+
+def test_custom_collate_fn_gets_the_list_of_samples():
+    seen = []
+
+    def collate(samples):
+        seen.append(samples)
+        return len(samples)
+
+    loader = DataLoader(numbered_tensor_dataset(5), batch_size=2, collate_fn=collate)
+    assert list(loader) == [2, 2, 1]
+    assert all(isinstance(sample, tuple) and len(sample) == 2 for sample in seen[0])
+
+
+def test_generic_dataset_of_single_values():
+    class Values(Dataset):
+        def __init__(self, items):
+            self.items = items
+
+        def __len__(self):
+            return len(self.items)
+
+        def __getitem__(self, i):
+            return self.items[i]
+
+    (batch,) = DataLoader(Values([1.5, 2.5]), batch_size=2)
+    assert isinstance(batch, Tensor) and batch.tolist() == [1.5, 2.5]
+    tensors = [Tensor([i, i], requires_grad=True) for i in (1.0, 2.0, 3.0)]
+    first, second = DataLoader(Values(tensors), batch_size=2)
+    assert first.tolist() == [[1.0, 1.0], [2.0, 2.0]] and second.shape == (1, 2)
+    assert not first.requires_grad
+    with pytest.raises(ValueError, match="collate_fn"):
+        list(DataLoader(Values([np.zeros(2), np.zeros(3)]), batch_size=2))
+
+
+# ----- make_moons -----
+def test_make_moons_shapes_dtypes_and_balance():
+    X, y = make_moons(101, random_state=0)
+    assert X.shape == (101, 2) and X.dtype == np.float64
+    assert y.shape == (101,) and y.dtype == np.int64
+    assert (np.bincount(y) == [50, 51]).all()
+    X, y = make_moons((3, 7), shuffle=False)
+    assert y.tolist() == [0] * 3 + [1] * 7 and X.shape == (10, 2)
+    with pytest.raises(ValueError, match="pair"):
+        make_moons((1, 2, 3))
+
+
+def test_make_moons_without_noise_lies_on_the_half_circles():
+    X, y = make_moons(200, random_state=1)
+    outer, inner = X[y == 0], X[y == 1]
+    np.testing.assert_allclose(np.hypot(*outer.T), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.hypot(inner[:, 0] - 1, inner[:, 1] - 0.5), 1.0, atol=1e-12)
+    assert (outer[:, 1] >= -1e-12).all() and (inner[:, 1] <= 0.5 + 1e-12).all()
+    # shuffle=False lists each moon in order of the angle, which runs over [0, pi] evenly
+    X, _ = make_moons(10, shuffle=False)
+    np.testing.assert_allclose(np.arctan2(X[:5, 1], X[:5, 0]), np.linspace(0, np.pi, 5),
+                               atol=1e-12)
+
+
+def test_make_moons_noise_and_reproducibility():
+    X, y = make_moons(500, noise=0.1, random_state=4)
+    X_again, y_again = make_moons(500, noise=0.1, random_state=np.random.default_rng(4))
+    assert np.array_equal(X, X_again) and np.array_equal(y, y_again)
+    assert not np.array_equal(X, make_moons(500, noise=0.1, random_state=5)[0])
+    clean, _ = make_moons(500, noise=None, random_state=4)  # same shuffle, no noise
+    assert 0.08 < np.std(X - clean) < 0.12
+    manual_seed(11)
+    first = make_moons(50, noise=0.2)
+    manual_seed(11)
+    second = make_moons(50, noise=0.2)
+    assert np.array_equal(first[0], second[0]) and np.array_equal(first[1], second[1])
+
+
+# ----- make_regression -----
+def test_make_regression_shapes_coef_and_exact_fit():
+    X, y, w = make_regression(60, 5, n_informative=3, bias=2.5, coef=True, random_state=0)
+    assert X.shape == (60, 5) and y.shape == (60,) and w.shape == (5,)
+    assert X.dtype == y.dtype == w.dtype == np.float64
+    assert (w[3:] == 0).all() and ((w[:3] > 0) & (w[:3] < 100)).all()
+    np.testing.assert_allclose(X @ w + 2.5, y, rtol=1e-12, atol=1e-9)
+    design = np.column_stack([X, np.ones(len(X))])
+    fitted, *_ = np.linalg.lstsq(design, y, rcond=None)
+    np.testing.assert_allclose(fitted, [*w, 2.5], atol=1e-9)
+
+
+def test_make_regression_noise_defaults_and_reproducibility():
+    X, y = make_regression(2000, 2, noise=3.0, random_state=7)
+    X_again, y_again = make_regression(2000, 2, noise=3.0, random_state=7)
+    assert np.array_equal(X, X_again) and np.array_equal(y, y_again)
+    _, _, w = make_regression(2000, 2, noise=3.0, coef=True, random_state=7)
+    assert (w > 0).all()  # every feature is informative by default
+    assert 2.7 < np.std(y - X @ w) < 3.3
+    with pytest.raises(ValueError, match="n_informative"):
+        make_regression(10, 2, n_informative=3)
