@@ -17,7 +17,7 @@ import numpy as np
 
 from autograd_core import Tensor, Value
 
-from .parameter import Parameter
+from .parameter import Parameter, clear_grad
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -161,12 +161,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient (``Value`` gradients become 0.0)."""
         for p in self.parameters():
-            if isinstance(p, Value):
-                p.grad = 0.0
-            elif set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad = np.zeros_like(p.data)
+            clear_grad(p, set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout active, batch statistics) for this module and all inside it."""
@@ -187,16 +182,8 @@ class Module:
     # ----- saving and loading -----
     def state_dict(self) -> OrderedDict:
         """Every parameter and buffer as a numpy array (a copy), under its dotted name."""
-        state = OrderedDict()
-        for name, module in self.named_modules():
-            prefix = f"{name}." if name else ""
-            for key, parameter in module._own_parameters():
-                state[prefix + key] = np.array(parameter.data)
-            for key in module.__dict__.get("_buffer_names", ()):
-                buffer = getattr(module, key)
-                if buffer is not None:
-                    state[prefix + key] = np.array(buffer.data)
-        return state
+        return OrderedDict((key, np.array(current.data))
+                           for key, (_, _, current) in self._state_targets().items())
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (or tensors) from ``state_dict`` into the parameters and buffers.

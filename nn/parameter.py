@@ -6,7 +6,7 @@ initialisers added (``fill_``, ``zero_``, ``copy_``), so that lines such as
 """
 import numpy as np
 
-from autograd_core import Tensor
+from autograd_core import Tensor, Value
 
 
 class ParameterArray(np.ndarray):
@@ -91,3 +91,16 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+def clear_grad(p, set_to_none: bool = True) -> None:
+    """Clear one parameter's gradient: None, or zeros (a ``Value``'s gradient becomes 0.0).
+
+    Zeros are a new array, not the old one zeroed in place: it may be read-only or shared.
+    """
+    if isinstance(p, Value):
+        p.grad = 0.0
+    elif set_to_none:
+        p.grad = None
+    elif p.grad is not None:
+        p.grad = np.zeros_like(p.grad)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from autograd_core import Tensor, Value
-from nn.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from nn.optim import SGD, Adagrad, Adam, AdamW, RMSprop
 from nn.optim.lr_scheduler import (CosineAnnealingLR, ExponentialLR, LambdaLR, LinearLR,
                                    LRScheduler, MultiStepLR, StepLR)
 

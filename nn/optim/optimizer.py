@@ -11,6 +11,8 @@ import numpy as np
 
 from autograd_core import Tensor, Value, enable_grad
 
+from ..parameter import clear_grad
+
 
 class Optimizer:
     """Base class of the optimisers: holds ``param_groups`` and ``state``, as in PyTorch.
@@ -84,13 +86,7 @@ class Optimizer:
         """Forget the gradients: ``None`` (or zeros) for tensors, ``0.0`` for Values."""
         for group in self.param_groups:
             for p in group["params"]:
-                if isinstance(p, Value):
-                    p.grad = 0.0
-                elif set_to_none:
-                    p.grad = None
-                elif p.grad is not None:
-                    # A new array, not zeroing in place: the old one may be read-only or shared.
-                    p.grad = np.zeros_like(p.grad)
+                clear_grad(p, set_to_none)
 
     def step(self, closure: Callable | None = None):
         """Update every parameter that has a gradient; return ``closure()``'s loss if given.
