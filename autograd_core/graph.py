@@ -394,6 +394,49 @@ def _sweep(order, grads: dict, retain_graph: bool, create_graph: bool, deliver) 
         deliver(leaf, _run_hooks(leaf, g))
 
 
+def _contributions(node: Node, g) -> list:
+    """One step of backward, storing nothing: ``(input, its share of the gradient)`` for each
+    input of ``node`` that needs a gradient, ``g`` being the gradient of ``node``."""
+    if node._ctx is _FREED:
+        raise RuntimeError("the graph's saved values were released by a backward() without "
+                           "retain_graph=True; recompute it, or pass retain_graph=True")
+    node._check_saved()
+    parents = node.parents
+    args = (*[p.data for p in parents], *node._ctx)
+    return [(parent, parent._conform(g if vjp is PASS else vjp(g, node.data, *args)))
+            for parent, vjp in zip(parents, node._op.vjps)
+            if vjp is not None and parent.requires_grad]
+
+
+def backward_steps(root: Node, grad=None):
+    """Backward one node at a time, changing nothing: for teaching and drawing.
+
+    Yields ``(node, gradient, contributions)`` in the order backward processes the nodes
+    (reverse topological order), ``contributions`` being ``(input, share)`` pairs: what this
+    step adds to each input's gradient. A node's gradient is complete when it is yielded.
+
+        >>> from autograd_core import Value
+        >>> from autograd_core.graph import backward_steps
+        >>> a, b = Value(2.0, label="a"), Value(1.0, label="b")
+        >>> e = (a + b) * (b + 1)
+        >>> for node, g, shares in backward_steps(e):
+        ...     print(node.op, g, [(p.label or p.op, share) for p, share in shares])
+        mul 1.0 [('add', 2.0), ('add', 3.0)]
+        add 2.0 [('a', 2.0), ('b', 2.0)]
+        add 3.0 [('b', 3.0)]
+    """
+    grads = {root: root._seed_gradient(grad)}
+    with np.errstate(all="ignore"):
+        for node in reversed(_graph_order((root,), reset_grads=False)):
+            g = grads.get(node)
+            if g is None:  # no gradient reaches it (every path has a None rule)
+                continue
+            contributions = _contributions(node, g)
+            for parent, share in contributions:
+                grads[parent] = grads[parent] + share if parent in grads else share
+            yield node, g, contributions
+
+
 def _store_grad(node: Node, g) -> None:
     """How ``backward`` delivers a gradient: leaves accumulate, intermediate nodes keep theirs
     (a ``Value`` always, a ``Tensor`` after ``retain_grad()``)."""
@@ -601,16 +644,8 @@ class Tape(_Recorder):
                 if node not in grads:
                     continue
                 g = grads[node] if node in wanted else grads.pop(node)
-                if node._ctx is _FREED:
-                    raise RuntimeError("Tape.gradient through a graph whose saved values a "
-                                       "backward() without retain_graph=True released")
-                node._check_saved()
-                parents = node.parents
-                args = (*[p.data for p in parents], *node._ctx)
-                for parent, vjp in zip(parents, node._op.vjps):
-                    if vjp is not None and parent.requires_grad:
-                        contribution = parent._conform(vjp(g, node.data, *args))
-                        grads[parent] = grads[parent] + contribution if parent in grads else contribution
+                for parent, contribution in _contributions(node, g):
+                    grads[parent] = grads[parent] + contribution if parent in grads else contribution
         result = [None if grads.get(s) is None else s._conform(grads[s]) for s in source_list]
         if not self.persistent:
             self._used = True

@@ -1,1 +1,13 @@
-"""Drawings of computation graphs and training plots for autograd_core: to come."""
+"""Pictures of computation graphs and of training, for autograd_core and nn.
+
+``draw_dot`` draws the graph behind a ``Value`` or ``Tensor`` (DOT built with the
+``graphviz`` package, rendered by a system ``dot`` or the ``graphviz-pure`` wheel);
+``animate_backward`` plays the backward pass step by step; the ``plot_*`` functions draw
+training curves and the lecture's diagnostics with matplotlib.
+"""
+from .animate import BackwardAnimation, animate_backward
+from .graph import GraphDrawing, draw_dot
+from .render import GraphvizError, GraphvizNotFoundError, find_graphviz
+
+__all__ = ["draw_dot", "GraphDrawing", "animate_backward", "BackwardAnimation", "GraphvizError", "GraphvizNotFoundError",
+           "find_graphviz"]
