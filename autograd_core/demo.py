@@ -59,8 +59,10 @@ def fit(steps: int = 400, learning_rate: float = 0.02, seed: int = 0, report_eve
     return params, losses
 
 
-def train_moons(steps: int = 100, seed: int = 0, progress: bool = True):
+def train_moons(steps: int = 100, seed: int = 0, progress: bool = True, history=None):
     """micrograd's demo with ``nn``: returns the model, the losses and the final accuracy.
+
+    ``history``, a dict, gets the per-step "loss" and "accuracy" lists and the data.
 
     The weights start as micrograd's do (uniform in [-1, 1], biases 0); micrograd's L2 term
     1e-4·Σp² is SGD's ``weight_decay=2e-4`` (its gradient is 2·1e-4·p).
@@ -96,8 +98,42 @@ def train_moons(steps: int = 100, seed: int = 0, progress: bool = True):
         scheduler.step()
         accuracy = float(((scores.data > 0) == (y.data > 0)).mean())
         losses.append(loss.item())
+        if history is not None:
+            history.setdefault("accuracy", []).append(accuracy)
         bar.set_postfix(loss=f"{loss.item():.4f}", accuracy=f"{accuracy:.0%}", refresh=False)
+    if history is not None:
+        history.update(loss=losses, points=points, labels=labels)
     return model, losses, accuracy
+
+
+def write_pictures(folder, model, history) -> list[str]:
+    """The loss curve, the decision boundary and one neuron's graph, written into ``folder``."""
+    import os
+
+    from viz import draw_dot
+    from viz.plots import plot_decision_boundary, plot_history
+
+    from .value import Value
+
+    os.makedirs(folder, exist_ok=True)
+    paths = [os.path.join(folder, name) for name in
+             ("loss.png", "decision_boundary.png", "neuron.svg")]
+    figure = plot_history({"loss": history["loss"], "accuracy": history["accuracy"]},
+                          title="two moons: hinge loss and training accuracy")
+    figure.savefig(paths[0], dpi=120)
+    figure = plot_decision_boundary(model, history["points"], history["labels"])
+    figure.savefig(paths[1], dpi=120)
+    # The first neuron of the trained network, as Values: relu(w·x + b) on the first point
+    weights, bias = model[0].weight.data[0], model[0].bias.data[0]
+    x = [Value(float(v), label=f"x{i}", requires_grad=False)
+         for i, v in enumerate(history["points"][0])]
+    w = [Value(float(v), label=f"w{i}") for i, v in enumerate(weights)]
+    b = Value(float(bias), label="b")
+    out = (w[0] * x[0] + w[1] * x[1] + b).relu()
+    out.label = "neuron"
+    out.backward()
+    draw_dot(out).render(paths[2])
+    return paths
 
 
 def main(args=None) -> int:
@@ -108,7 +144,12 @@ def main(args=None) -> int:
         print(f"{name:>9}  {p.data:7.3f}  {TRUE_PARAMETERS[name]:6.3f}")
     print(f"loss fell from {losses[0]:.4f} to {losses[-1]:.6f}")
     print("\n2. Training an MLP 2-16-16-1 on two moons (micrograd's demo) with nn")
-    model, losses, accuracy = train_moons()
+    history = {}
+    model, losses, accuracy = train_moons(history=history)
     print(f"{model.num_parameters()} parameters; loss fell from {losses[0]:.4f} to "
           f"{losses[-1]:.4f}; training accuracy {accuracy:.0%}")
+    folder = getattr(args, "output_dir", None) or "autograd-core-demo"
+    paths = write_pictures(folder, model, history)
+    print(f"\n3. Pictures written to {folder}/: " + ", ".join(p.rsplit("/", 1)[-1] for p in paths)
+          + " (the loss curve, the decision boundary, the first neuron's graph)")
     return 0

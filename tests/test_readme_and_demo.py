@@ -36,11 +36,17 @@ def test_demo_loss_falls_by_two_orders_of_magnitude():
     assert lines[0].startswith("step    0   loss")
 
 
-def test_demo_command_runs():
-    result = subprocess.run([sys.executable, "-m", "autograd_core", "demo"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+def test_demo_command_runs_and_writes_its_pictures(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "autograd_core", "demo", "--output-dir",
+                             str(tmp_path / "out")], cwd=ROOT, capture_output=True, text=True,
+                            timeout=180)
     assert result.returncode == 0, result.stderr
-    assert "loss fell from" in result.stdout
+    assert "loss fell from" in result.stdout and "training accuracy 100%" in result.stdout
+    assert f"Pictures written to {tmp_path / 'out'}" in result.stdout
+    assert (tmp_path / "out" / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "out" / "decision_boundary.png").read_bytes()[:4] == b"\x89PNG"
+    svg = (tmp_path / "out" / "neuron.svg").read_text()
+    assert svg.startswith("<?xml") and "neuron" in svg and "relu" in svg
 
 
 def test_scalar_benchmark_smoke_run():

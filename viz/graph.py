@@ -263,7 +263,6 @@ def _draw(root, *, names, module, group_by_module, rankdir, number_format, max_n
         graph_attr={"rankdir": rankdir, "fontname": FONT, "bgcolor": "white", "nodesep": "0.25"},
         node_attr={"fontname": FONT, "fontsize": "12", "shape": "plaintext", "margin": "0"},
         edge_attr={"fontname": FONT, "color": "#475569", "arrowsize": "0.7"})
-    clusters = {}  # cluster index -> graphviz subgraph lines, added at the end
 
     def grad_text(node) -> str:
         if grad_texts is not None:
