@@ -7,7 +7,10 @@ training curves and the lecture's diagnostics with matplotlib.
 """
 from .animate import BackwardAnimation, animate_backward
 from .graph import GraphDrawing, draw_dot
+from .plots import (layer_statistics, plot_activation_histograms, plot_decision_boundary,
+                    plot_history, plot_layer_statistics)
 from .render import GraphvizError, GraphvizNotFoundError, find_graphviz
 
 __all__ = ["draw_dot", "GraphDrawing", "animate_backward", "BackwardAnimation", "GraphvizError", "GraphvizNotFoundError",
-           "find_graphviz"]
+           "find_graphviz", "plot_history", "plot_layer_statistics", "layer_statistics",
+           "plot_activation_histograms", "plot_decision_boundary"]
