@@ -307,3 +307,13 @@ def test_player_runs_in_headless_chromium_and_text_fits_its_boxes(tmp_path):
          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     title = re.search(r"<title>(.*?)</title>", done.stdout).group(1)
     assert title == "2|1|0", title
+
+
+def test_animating_a_freed_graph_says_how_to_keep_it():
+    o = neuron()[-1]
+    o.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        animate_backward(o)
+    kept = neuron()[-1]
+    kept.backward(retain_graph=True)
+    assert len(animate_backward(kept)) == 3
