@@ -129,13 +129,18 @@ class Tensor(Node):
     def __pos__(self):
         return self
 
-    # In-place operators rebind the array (saved arrays never change) and are refused where
-    # they would lose history, as in PyTorch.
+    # In-place operators as PyTorch allows them. On a tensor with history, ``t += x`` records
+    # ``t + x`` and ``t`` names the result (``running_loss += loss`` keeps every graph, as in
+    # PyTorch). On a leaf that requires grad they are refused while grad mode is on (the
+    # update would be lost to backward); under ``no_grad`` they rebind the leaf's array, so
+    # arrays saved by earlier graphs never change.
     def _in_place(self, result):
         if self.requires_grad and graph.is_grad_enabled():
+            if self._a is not None:
+                return result
             raise RuntimeError(
-                "in-place operation on a tensor that requires grad: use `t = t + x`, or "
-                "update it under `with no_grad():`")
+                "a leaf tensor that requires grad is used in an in-place operation: use "
+                "`t = t + x`, or update it under `with no_grad():`")
         self.data = result.data.astype(self.data.dtype, copy=False)
         return self
 

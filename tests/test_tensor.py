@@ -135,6 +135,16 @@ def test_in_place_operators_rebind_and_refuse_to_lose_history():
     assert w.data.tolist() == [0.5, 1.5] and w.requires_grad and w.is_leaf
 
 
+def test_in_place_on_a_tensor_with_history_records_the_operation_as_pytorch_does():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    running = w * 1.0
+    first = running
+    running += w * 2  # records running + w * 2; `running` now names the result
+    assert running is not first and running.op == "add"
+    running.sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]
+
+
 def test_detach_and_no_grad():
     w = Tensor([1.0], requires_grad=True)
     d = w.detach()
