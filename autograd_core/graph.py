@@ -86,14 +86,20 @@ class no_grad(contextlib.ContextDecorator):
     mode = False
 
     def __init__(self):
-        self._previous: list[bool] = []  # a stack: the same object may be entered again
+        # thread -> a stack of modes to restore: one object may be entered again, and by
+        # several threads at once (each gets back its own mode)
+        self._previous: dict[int, list[bool]] = {}
 
     def __enter__(self):
-        self._previous.append(_set_mode(self.mode))
+        self._previous.setdefault(threading.get_ident(), []).append(_set_mode(self.mode))
         return self
 
     def __exit__(self, *exc):
-        _set_mode(self._previous.pop())
+        thread = threading.get_ident()
+        stack = self._previous[thread]
+        _set_mode(stack.pop())
+        if not stack:
+            del self._previous[thread]
         return False
 
     def _recreate_cm(self):
@@ -394,6 +400,11 @@ def _sweep(order, grads: dict, retain_graph: bool, create_graph: bool, deliver) 
         deliver(leaf, _run_hooks(leaf, g))
 
 
+def _zeros_like(node: Node):
+    """The gradient of an input that the outputs use only through ops with no gradient."""
+    return np.zeros_like(node.data) if isinstance(node.data, np.ndarray) else 0.0
+
+
 def _contributions(node: Node, g) -> list:
     """One step of backward, storing nothing: ``(input, its share of the gradient)`` for each
     input of ``node`` that needs a gradient, ``g`` being the gradient of ``node``."""
@@ -477,7 +488,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     tuple with one gradient per input: raw data like ``.grad`` (a float for a ``Value``, an
     array for a ``Tensor``), or nodes with history when ``create_graph=True``, so that they
     can be differentiated again. An input the outputs do not depend on raises, unless
-    ``allow_unused=True`` (then its gradient is None).
+    ``allow_unused=True`` (then its gradient is None); one they depend on only through ops
+    with no gradient (``sign``) gets zeros, as in PyTorch.
 
         >>> from autograd_core import Value, grad
         >>> x = Value(2.0)
@@ -519,10 +531,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         if node in wanted:
             found[node] = g
 
-    _quiet_sweep(_graph_order(outputs, reset_grads=False), seeds, retain_graph, create_graph,
-                 deliver)
+    order = _graph_order(outputs, reset_grads=False)
+    _quiet_sweep(order, seeds, retain_graph, create_graph, deliver)
+    used = set(order)
+    for node in order:
+        used.update(node.parents)
     for i, x in enumerate(inputs):
-        if x not in found and not allow_unused:
+        if x not in found and x in used:  # reached only through rules with no gradient (sign)
+            found[x] = x._constant_like(_zeros_like(x)) if create_graph else _zeros_like(x)
+        elif x not in found and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i}{f' {x.label!r}' if x.label else ''} was not used to compute "
                 f"the outputs; pass allow_unused=True to get None for it")
@@ -625,7 +642,8 @@ class Tape(_Recorder):
         """Gradients of ``target`` with respect to ``sources`` (one node or a list of nodes).
 
         Returns one gradient per source (a single one for a single source), ``None`` for a
-        source the target does not depend on through the recorded operations.
+        source the target does not depend on through the recorded operations (zeros for one
+        it depends on only through ops with no gradient, such as ``sign``).
         """
         if self._used and not self.persistent:
             raise RuntimeError(
@@ -639,14 +657,17 @@ class Tape(_Recorder):
         seed = target._seed_gradient(output_gradient)
         wanted = {s: None for s in source_list}
         grads = {target: seed}
+        reached = set()  # inputs of the ops back-propagated through
         with np.errstate(all="ignore"):
             for node in reversed(self.operations):
                 if node not in grads:
                     continue
                 g = grads[node] if node in wanted else grads.pop(node)
+                reached.update(node.parents)
                 for parent, contribution in _contributions(node, g):
                     grads[parent] = grads[parent] + contribution if parent in grads else contribution
-        result = [None if grads.get(s) is None else s._conform(grads[s]) for s in source_list]
+        result = [s._conform(grads[s]) if grads.get(s) is not None
+                  else _zeros_like(s) if s in reached else None for s in source_list]
         if not self.persistent:
             self._used = True
             self.operations = []

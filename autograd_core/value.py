@@ -225,8 +225,8 @@ class Value(Node):
         g = self._conform(g)
         if type(g) is float:
             self.grad += g
-        else:  # a recorded gradient (create_graph): a Value starting from nothing takes g itself
-            self.grad = g if type(self.grad) is float and self.grad == 0.0 else self.grad + g
+        else:  # a recorded gradient (create_graph): its sum starts from +0.0 too, as a float's
+            self.grad = g + 0.0 if type(self.grad) is float and self.grad == 0.0 else self.grad + g
 
     def _constant_like(self, data) -> "Value":
         return Value(data, requires_grad=False)
