@@ -192,6 +192,9 @@ class Node:
     def requires_grad(self, flag: bool) -> None:
         if self._a is not None:
             raise RuntimeError("requires_grad can only be changed on leaf nodes; use detach()")
+        kind = getattr(self.data, "dtype", np.dtype(float)).kind
+        if flag and kind != "f":
+            raise TypeError(f"only floating point tensors can require gradients, got {self.data.dtype}")
         self._op = LEAF if flag else None
 
     # ----- read-only views of the graph, for teaching and drawing -----
@@ -504,10 +507,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                 and np.shape(_data(grad_outputs[0])) == np.shape(outputs.data):
             grad_outputs = grad_outputs[0]
         grad_outputs = [grad_outputs]
-    elif grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
     outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
     grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
@@ -650,6 +653,8 @@ class Tape(_Recorder):
                 "This Tape has already computed gradients and released what it recorded; "
                 "use Tape(persistent=True) to call gradient() more than once")
         single = isinstance(sources, Node)
+        if not single and not isinstance(sources, (list, tuple)):
+            raise TypeError(f"Tape.gradient sources must be nodes, got {type(sources).__name__}")
         source_list = [sources] if single else list(sources)
         for s in source_list:
             if not isinstance(s, Node):

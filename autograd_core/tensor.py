@@ -218,6 +218,8 @@ class Tensor(Node):
         return ops.relu(self)
 
     def leaky_relu(self, slope: float = 0.01):
+        if not isinstance(slope, numbers.Real):
+            raise TypeError(f"leaky_relu slope must be a real number, got {type(slope).__name__}")
         return ops.leaky_relu(self, float(slope))
 
     def abs(self):
@@ -457,7 +459,11 @@ class Tensor(Node):
                 seed = _unit_seeds[key] = np.ones(self.data.shape, self.data.dtype)
                 seed.flags.writeable = False
             return seed
-        seed = np.array(grad.data if isinstance(grad, Node) else grad, dtype=self.dtype)
+        try:
+            seed = np.array(grad.data if isinstance(grad, Node) else grad, dtype=self.dtype)
+        except (TypeError, ValueError):
+            raise TypeError(f"backward(grad=...) must be numbers of shape {self.shape}, got "
+                            f"{type(grad).__name__} {grad!r:.60}") from None
         if seed.shape != self.shape:
             raise ValueError(
                 f"backward: grad has shape {seed.shape} but the tensor has shape {self.shape}")
@@ -647,12 +653,21 @@ def _axis(axis, ndim):
 
 
 def _index(index):
-    """Tensors inside an index are read as their arrays (an index never carries gradient)."""
-    if isinstance(index, Tensor):
-        return index.data
+    """The index as backward will need it: tensors read as their arrays (an index carries no
+    gradient), and arrays and lists copied read-only, so that changing the caller's index
+    after the forward pass cannot change the gradient."""
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
+        return tuple(_index_part(i) for i in index)
+    return _index_part(index)
+
+
+def _index_part(part):
+    if isinstance(part, Tensor):
+        part = part.data
+    if isinstance(part, (np.ndarray, list)):
+        part = np.array(part)
+        part.flags.writeable = False
+    return part
 
 
 _apply = Tensor._apply

@@ -153,8 +153,8 @@ class Value(Node):
 
     def leaky_relu(self, slope: float = 0.01):
         """x for x > 0, else slope * x; its derivative at 0 is ``slope``."""
-        return _result(ops.leaky_relu, ops.leaky_relu.forward(self.data, slope), (self,),
-                       (_as_float(slope, "leaky_relu slope"),))
+        slope = _as_float(slope, "leaky_relu slope")
+        return _result(ops.leaky_relu, ops.leaky_relu.forward(self.data, slope), (self,), (slope,))
 
     def abs(self):
         """|x|; its derivative at 0 is 0."""
@@ -257,6 +257,8 @@ def _checked(op, a, b):
     for x in (a, b):
         if not isinstance(x, Node):
             _as_float(x, f"{op.name} argument")  # raises TypeError naming a non-number
+    if isinstance(a, Node) and isinstance(b, Node) and isinstance(a, Value) != isinstance(b, Value):
+        raise TypeError(f"{op.name}: cannot mix Tensor and Value operands")
     return op(a, b)
 
 

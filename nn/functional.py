@@ -18,6 +18,7 @@ import numpy as np
 # functions here, so this module must not use those builtins.
 from autograd_core.functional import *  # noqa: F403
 from autograd_core.functional import __all__ as _engine_functions
+from autograd_core import Tensor
 from autograd_core.rng import rng
 
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
@@ -61,6 +62,8 @@ def dropout(input, p: float = 0.5, training: bool = True, generator=None):
 
 def _channel_axes(input, what: str, num_features: int | None = None):
     """Axes to reduce over for per-channel statistics of (N, C) or (N, C, L) input."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{what} expects a Tensor, got {type(input).__name__}")
     if input.ndim not in (2, 3):
         raise ValueError(f"{what}: expected 2-d (N, C) or 3-d (N, C, L) input, "
                          f"got shape {input.shape}")
@@ -113,6 +116,8 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """Normalise over the last ``len(normalized_shape)`` dimensions of each sample."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"layer_norm expects a Tensor, got {type(input).__name__}")
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
         normalized_shape)
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape \

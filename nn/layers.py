@@ -315,6 +315,8 @@ class LayerNorm(Module):
             if elementwise_affine and bias else None
 
     def forward(self, input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{self!r} expects a Tensor, got {type(input).__name__}")
         n = len(self.normalized_shape)
         if input.ndim < n or tuple(input.shape[input.ndim - n:]) != self.normalized_shape:
             raise ValueError(f"{self!r}: input has shape {input.shape}, expected (*, "

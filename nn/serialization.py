@@ -100,13 +100,20 @@ def load(path) -> dict:
     with open(path, "rb") as file:
         try:
             archive = zipfile.ZipFile(file)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, struct.error) as error:
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, struct.error,
+                NotImplementedError) as error:  # NotImplementedError: a "newer" zip version
             file.seek(0)
             if file.read(4) == b"PK\x03\x04":  # starts as a zip does: cut short or damaged
                 raise WeightFileError(f"{path}: truncated or damaged .npz file ({error})") from None
             raise WeightFileError(f"{path}: not an .npz weight file ({error}); nn.load reads "
                                   f"only files written by nn.save or numpy.savez") from None
         archive_size = os.fstat(file.fileno()).st_size
+        declared = _declared_member_count(file)
+        if declared is not None and declared != len(archive.infolist()):
+            archive.close()  # a damaged directory must not silently drop arrays
+            raise WeightFileError(f"{path}: truncated or damaged .npz file (its directory "
+                                  f"lists {len(archive.infolist())} members, its end record "
+                                  f"{declared})")
         arrays = {}
         with archive:
             for info in archive.infolist():
@@ -125,6 +132,27 @@ def load(path) -> dict:
                         RuntimeError, zlib.error) as error:  # RuntimeError: encrypted member
                     raise WeightFileError(f"{where} is damaged: {error}") from None
     return arrays
+
+
+def _declared_member_count(file) -> int | None:
+    """How many members the zip's end record says it has (None if it cannot be read)."""
+    size = file.seek(0, os.SEEK_END)
+    file.seek(max(0, size - (65_536 + 22)))  # the end record, after a comment of at most 64 KiB
+    tail = file.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None
+    count = struct.unpack("<H", tail[at + 10:at + 12])[0]
+    if count != 0xFFFF:
+        return count
+    locator = tail.rfind(b"PK\x06\x07", 0, at)  # zip64: the count is in the zip64 end record
+    if locator < 0 or locator + 16 > len(tail):
+        return None
+    file.seek(struct.unpack("<Q", tail[locator + 8:locator + 16])[0])
+    record = file.read(56)
+    if len(record) < 40 or record[:4] != b"PK\x06\x06":
+        return None
+    return struct.unpack("<Q", record[32:40])[0]
 
 
 def _check_sizes_possible(info: zipfile.ZipInfo, archive_size: int, where: str) -> None:
@@ -159,7 +187,10 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) ->
             raise WeightFileError(f"{where} is a {dtype} array; weight files hold numbers")
         # Checked before read_array allocates the array the header declares
         data_size = math.prod(shape) * dtype.itemsize
-        if min(shape, default=0) < 0 or member.tell() + data_size != info.file_size:
+        # numpy counts elements in int64: a dimension beyond it cannot be real, even in an
+        # empty array whose size checks out
+        if min(shape, default=0) < 0 or max(shape, default=0) >= 2**63 \
+                or member.tell() + data_size != info.file_size:
             raise WeightFileError(
                 f"{where}: its header declares shape {shape} of {dtype} ({data_size} bytes), "
                 f"but it holds {info.file_size - member.tell()} bytes of data")

@@ -41,6 +41,9 @@ class Optimizer:
         if isinstance(params, (Tensor, Value)):
             raise TypeError("params should be an iterable of parameters or of dicts, "
                             f"not a single {type(params).__name__}")
+        if isinstance(params, (set, frozenset)):
+            raise TypeError("parameters should be an ordered iterable; a set's order changes "
+                            "between runs, so a saved state would not load back onto them")
         self._validate(defaults)
         self.defaults = defaults
         self.state: defaultdict = defaultdict(dict)
