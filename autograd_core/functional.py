@@ -13,6 +13,8 @@ It also holds the function transforms of :mod:`autograd_core.transforms` (``grad
 """
 from __future__ import annotations
 
+import numpy as np
+
 from . import ops
 from .tensor import Tensor, one_hot
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
@@ -118,7 +120,13 @@ def cat(tensors, axis=0):
     tensors = [_tensor(t, "cat") for t in tensors]
     if not tensors:
         raise ValueError("cat needs at least one tensor")
-    return ops.cat(tensors, int(axis))
+    axis = int(axis)
+    try:
+        sizes = [t.shape[axis] for t in tensors]
+    except IndexError:
+        raise ValueError(f"cat: axis {axis} is out of range for tensors of shapes "
+                         f"{[t.shape for t in tensors][:4]}") from None
+    return ops.cat(tensors, axis, tuple(np.cumsum([0, *sizes]).tolist()))
 
 
 concatenate = cat

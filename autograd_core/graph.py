@@ -351,7 +351,7 @@ def _backward(root: Node, seed, retain_graph: bool) -> None:
                     b._add_grad(contribution)
         else:
             parents = node.parents
-            args = (*[p.data for p in parents], *node._ctx)
+            args = _vjp_args(node, [p.data for p in parents])
             for parent, vjp in zip(parents, vjps):
                 if vjp is not None and parent._op is not None:
                     contribution = vjp(g, out, *args)
@@ -388,9 +388,9 @@ def _sweep(order, grads: dict, retain_graph: bool, create_graph: bool, deliver) 
             deliver(node, g)
             parents = node.parents
             if create_graph:
-                out, args = node, (*parents, *node._ctx)
+                out, args = node, _vjp_args(node, parents)
             else:
-                out, args = node.data, (*[p.data for p in parents], *node._ctx)
+                out, args = node.data, _vjp_args(node, [p.data for p in parents])
             for i, (parent, vjp) in enumerate(zip(parents, node._op.vjps)):
                 if vjp is not None and parent._op is not None:
                     contribution = parent._conform(g if vjp is PASS else vjp(g, out, *args))
@@ -401,6 +401,13 @@ def _sweep(order, grads: dict, retain_graph: bool, create_graph: bool, deliver) 
             node._ctx = _FREED
     for leaf, g in grads.items():
         deliver(leaf, _run_hooks(leaf, g))
+
+
+def _vjp_args(node: Node, inputs: list) -> tuple:
+    """The arguments after ``(g, out)`` of ``node``'s VJPs: its inputs, then its parameters."""
+    if node._op.packs_inputs:
+        return (tuple(inputs), *node._ctx)
+    return (*inputs, *node._ctx)
 
 
 def _zeros_like(node: Node):
@@ -416,7 +423,7 @@ def _contributions(node: Node, g) -> list:
                            "retain_graph=True; recompute it, or pass retain_graph=True")
     node._check_saved()
     parents = node.parents
-    args = (*[p.data for p in parents], *node._ctx)
+    args = _vjp_args(node, [p.data for p in parents])
     return [(parent, parent._conform(g if vjp is PASS else vjp(g, node.data, *args)))
             for parent, vjp in zip(parents, node._op.vjps)
             if vjp is not None and parent.requires_grad]

@@ -18,6 +18,7 @@ d(x**y)/dy = 0 where x == 0 and y >= 0 (PyTorch's choices).
 """
 from __future__ import annotations
 
+import functools
 import math
 import operator
 
@@ -36,13 +37,16 @@ class Op:
         12.0
     """
 
-    __slots__ = ("name", "forward", "vjps", "symbol")
+    __slots__ = ("name", "forward", "vjps", "symbol", "packs_inputs")
 
-    def __init__(self, name, forward, *vjps, symbol=None):
+    def __init__(self, name, forward, *vjps, symbol=None, packs_inputs=False):
         self.name = name
         self.forward = forward
         self.vjps = vjps  # one per input; the number of inputs is len(vjps)
         self.symbol = symbol  # infix operator for printing ('+'), or None for f(x)
+        # VJPs that take the inputs as one tuple, ``vjp(g, out, inputs, *params)``: an op of
+        # n inputs would otherwise copy all n into each of its n VJP calls (O(n²))
+        self.packs_inputs = packs_inputs
 
     def __call__(self, *args):
         for arg in args:
@@ -292,7 +296,8 @@ log_softmax = Op("log_softmax", _log_softmax,
 class VariadicOp:
     """An op with any number of inputs (``cat``, ``stack``): one ``Op`` row per arity.
 
-    ``vjp(i, g, out, *inputs, *params)`` is the gradient for input ``i``.
+    ``vjp(i, g, out, inputs, *params)`` is the gradient for input ``i``; the rows pack their
+    inputs into one tuple for it (``packs_inputs``).
     """
 
     def __init__(self, name, forward, vjp):
@@ -303,21 +308,18 @@ class VariadicOp:
         if n not in self._rows:
             forward = self.forward
             self._rows[n] = Op(self.name, lambda *args: forward(args[:n], *args[n:]),
-                               *[_bind_input(self.vjp, i, n) for i in range(n)])
+                               *[functools.partial(self.vjp, i) for i in range(n)],
+                               packs_inputs=True)
         return self._rows[n]
 
     def __call__(self, inputs, *params):
         return self.of_arity(len(inputs))(*inputs, *params)
 
 
-def _bind_input(vjp, i, n):
-    return lambda g, out, *args: vjp(i, g, out, args[:n], *args[n:])
-
-
-def _cat_grad(i, g, out, inputs, axis):
-    sizes = [np.shape(x)[axis] for x in inputs]
-    start = sum(sizes[:i])
-    index = (slice(None),) * (axis % np.ndim(g)) + (slice(start, start + sizes[i]),)
+def _cat_grad(i, g, out, inputs, axis, bounds):
+    # ``bounds`` (where each input starts and ends along ``axis``) is computed once, at the
+    # forward pass: working it out here, for each of n inputs, would make backward O(n²)
+    index = (slice(None),) * (axis % np.ndim(g)) + (slice(bounds[i], bounds[i + 1]),)
     return getitem(g, index)
 
 
@@ -325,7 +327,7 @@ def _stack_grad(i, g, out, inputs, axis):
     return getitem(g, (slice(None),) * (axis % np.ndim(g)) + (i,))
 
 
-cat = VariadicOp("cat", lambda xs, axis: np.concatenate(xs, axis=axis), _cat_grad)
+cat = VariadicOp("cat", lambda xs, axis, bounds: np.concatenate(xs, axis=axis), _cat_grad)
 stack = VariadicOp("stack", lambda xs, axis: np.stack(xs, axis=axis), _stack_grad)
 
 OPS = {op.name: op for op in (

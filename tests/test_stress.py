@@ -21,7 +21,6 @@ import gc
 import math
 import os
 import sys
-import time
 import tracemalloc
 import weakref
 
@@ -224,26 +223,20 @@ def test_a_leaf_used_by_a_hundred_thousand_nodes_gets_every_contribution(node_ty
 
 @pytest.mark.parametrize("join", [F.stack, F.cat], ids=["stack", "cat"])
 def test_a_join_of_many_tensors_sends_each_its_part(join):
-    n = 500  # kept small: the backward of a join is quadratic in its inputs (see below)
+    n = 500
     x = make_leaf(Tensor, 1.5, -3.0)
     join([x * float(i) for i in range(n)]).sum().backward()
     np.testing.assert_array_equal(x.grad, [n * (n - 1) / 2] * 2)
 
 
-@heavy
-@pytest.mark.xfail(strict=True, reason="BUG: backward of stack and cat over n inputs takes "
-                   "O(n^2) time: each input's VJP gets all n inputs (_bind_input slices "
-                   "args[:n]) and _cat_grad recomputes every input's size; cat of 4,000 "
-                   "tensors takes ~8 s, of 16,000 ~100 s; stack of 16,000 ~6 s")
-@pytest.mark.parametrize("join, n", [(F.stack, 30_000), (F.cat, 8_000)], ids=["stack", "cat"])
-def test_backward_of_a_wide_join_takes_linear_time(join, n):
+@pytest.mark.parametrize("join, n", [(F.stack, 100_000), (F.cat, 100_000)], ids=["stack", "cat"])
+def test_a_join_of_a_hundred_thousand_tensors_back_propagates(join, n):
+    """Once quadratic (each of n VJPs got all n inputs copied in: a 1e5-input stack took
+    minutes); the rows of variadic ops now take their inputs as one tuple, and this runs in
+    about a second. No timing is asserted: a quadratic backward would stall the suite."""
     x = make_leaf(Tensor, 1.5, -3.0)
-    terms = [x * float(i) for i in range(n)]
-    start = time.perf_counter()
-    join(terms).sum().backward()
-    elapsed = time.perf_counter() - start
+    join([x * float(i) for i in range(n)]).sum().backward()
     np.testing.assert_array_equal(x.grad, [n * (n - 1) / 2] * 2)
-    assert elapsed < 5.0, f"{elapsed:.1f} s for {n} inputs (linear would be well under 1 s)"
 
 
 # ----- one subgraph shared by two losses -----
