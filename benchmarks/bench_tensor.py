@@ -143,7 +143,9 @@ class OursRunner:
     """autograd_core.Tensor, written as a PyTorch user would."""
 
     def __init__(self, Tensor, params, X, y):
+        from nn.optim import SGD
         self.params = [Tensor(p, requires_grad=True) for p in params]
+        self.optimizer = SGD(self.params, lr=LR)
         self.x = Tensor(X)
         self.y = y
         self.rows = np.arange(len(y))
@@ -156,9 +158,8 @@ class OursRunner:
         return -(logits.log_softmax(axis=1)[self.rows, self.y]).mean()
 
     def update(self):
-        for p in self.params:
-            p.data = p.data - LR * p.grad  # arrays are read-only: rebind
-            p.grad = None
+        self.optimizer.step()  # nn.optim.SGD, as a PyTorch user would write it
+        self.optimizer.zero_grad()
 
     def step(self):
         loss = self.forward()

@@ -55,4 +55,5 @@ class SGD(Optimizer):
                     buf = momentum * state["momentum_buffer"] + (1 - dampening) * grad
                 state["momentum_buffer"] = buf
                 grad = grad + momentum * buf if nesterov else buf
-            _assign(p, param - lr * grad)
+            step = lr * grad
+            _assign(p, np.subtract(param, step, out=step))  # θ − lr·g, in one new array
