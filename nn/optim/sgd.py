@@ -55,5 +55,5 @@ class SGD(Optimizer):
                     buf = momentum * state["momentum_buffer"] + (1 - dampening) * grad
                 state["momentum_buffer"] = buf
                 grad = grad + momentum * buf if nesterov else buf
-            step = lr * grad
-            _assign(p, np.subtract(param, step, out=step))  # θ − lr·g, in one new array
+            step = np.asarray(lr * grad)  # a new array (0-d for a Value)...
+            _assign(p, np.subtract(param, step, out=step))  # ...which becomes θ − lr·g
