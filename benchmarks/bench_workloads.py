@@ -8,7 +8,7 @@ Prints a table (optionally JSON). Three workloads, numbered as in benchmarks/REA
    and whether ``del`` freed the graph: ``gc.collect()`` after the ``del``, with the
    collector off from the build on, must find nothing (no reference cycles).
 5. The lecture's fig. 7.8 training script (UDL ch. 7), 100 epochs, wall time: ours
-   running the script ported by the README's porting table, torch running the original.
+   running the script ported by `nn.porting` (the README's porting table), torch the original.
    Each run is a fresh child process; the two alternate, and the median is reported.
    Both get one thread: ``torch.set_num_threads(1)``, and OPENBLAS_NUM_THREADS=1 (and
    OMP/MKL) in both children's environment.
@@ -24,7 +24,6 @@ Usage:
 """
 
 import argparse
-import ast
 import contextlib
 import gc
 import io
@@ -297,28 +296,14 @@ def bench_scalar_graphs(engines, sizes, repeats):
 # --------------------------------------------------------------------------
 
 def fig_7_8_script():
-    """``(FIG_7_8, PORTING, ported)`` read from tests/test_training.py, the one copy.
+    """``(FIG_7_8, port_for_epochs)``: the lecture's script (``nn.porting``) and a function
+    that ports it with a given number of epochs."""
+    from nn.porting import FIG_7_8, port
 
-    The module is parsed, not imported (it imports pytest): the two constants are
-    literals, and ``ported`` is compiled from its own source.
-    """
-    path = os.path.join(REPO_ROOT, "tests", "test_training.py")
-    with open(path) as fh:
-        source = fh.read()
-    tree = ast.parse(source, path)
-    found = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            name = getattr(node.targets[0], "id", None)
-            if name in ("FIG_7_8", "PORTING"):
-                found[name] = ast.literal_eval(node.value)
-        elif isinstance(node, ast.FunctionDef) and node.name == "ported":
-            namespace = {"PORTING": None}
-            exec(compile(ast.Module([node], []), path, "exec"), namespace)
-            found["ported"] = namespace["ported"]
-    if "ported" in found:
-        found["ported"].__globals__["PORTING"] = found["PORTING"]
-    return found["FIG_7_8"], found["PORTING"], found["ported"]
+    def port_for_epochs(script, epochs):
+        return port(script).replace("for epoch in range(100):", f"for epoch in range({epochs}):")
+
+    return FIG_7_8, port_for_epochs
 
 
 def fig_7_8_child(engine, epochs):
@@ -327,7 +312,7 @@ def fig_7_8_child(engine, epochs):
     Imports come first and are timed apart, so the wall time is the script's training
     (its own ``import`` lines then find the modules loaded).
     """
-    script, _, ported = fig_7_8_script()
+    script, ported = fig_7_8_script()
     t0 = time.perf_counter()
     info = {"engine": engine, "epochs": epochs}
     if engine == "torch":

@@ -22,12 +22,14 @@ def _load_bench_workloads():
     return module
 
 
-def test_fig_7_8_is_read_from_the_training_test():
-    from test_training import FIG_7_8, PORTING, ported
+def test_fig_7_8_is_the_lecture_script_of_nn_porting():
+    from test_training import ported
 
-    script, porting, ported_copy = _load_bench_workloads().fig_7_8_script()
-    assert (script, porting) == (FIG_7_8, PORTING)
-    assert ported_copy(script, 100) == ported(FIG_7_8, 100)
+    from nn.porting import FIG_7_8
+
+    script, port_for_epochs = _load_bench_workloads().fig_7_8_script()
+    assert script == FIG_7_8
+    assert port_for_epochs(script, 30) == ported(FIG_7_8, 30)
 
 
 def test_run_py_quick_writes_the_json_and_the_table(tmp_path):

@@ -1,8 +1,8 @@
 """Whole training runs: the lecture's PyTorch script (fig. 7.8) and micrograd's demo.
 
-The fig. 7.8 script below is the lecture's text (UDL ch. 7, ../shared/seeds/002_*), copied
-verbatim; the test changes only where names come from (the porting table of the README), and
-the number of epochs.
+The fig. 7.8 script (``nn.porting.FIG_7_8``) is the lecture's text (UDL ch. 7,
+../shared/seeds/002_*), verbatim; the test changes only where names come from (the porting
+table of the README, ``nn.porting.PORTING``), and the number of epochs.
 """
 import contextlib
 import io
@@ -17,81 +17,11 @@ from autograd_core.demo import train_moons
 from nn.data import make_moons
 from nn.optim import SGD
 from nn.optim.lr_scheduler import LambdaLR
-
-FIG_7_8 = '''\
-import torch, torch.nn as nn
-from torch.utils.data import TensorDataset, DataLoader
-from torch.optim.lr_scheduler import StepLR
-
-# define input size, hidden layer size, output size
-D_i, D_k, D_o = 10, 40, 5
-# create model with two hidden layers
-model = nn.Sequential(
-    nn.Linear(D_i, D_k),
-    nn.ReLU(),
-    nn.Linear(D_k, D_k),
-    nn.ReLU(),
-    nn.Linear(D_k, D_o))
-
-# He initialization of weights
-def weights_init(layer_in):
-    if isinstance(layer_in, nn.Linear):
-        nn.init.kaiming_uniform(layer_in.weight)
-        layer_in.bias.data.fill_(0.0)
-model.apply(weights_init)
-
-# choose least squares loss function
-criterion = nn.MSELoss()
-# construct SGD optimizer and initialize learning rate and momentum
-optimizer = torch.optim.SGD(model.parameters(), lr = 0.1, momentum=0.9)
-# object that decreases learning rate by half every 10 epochs
-scheduler = StepLR(optimizer, step_size=10, gamma=0.5)
-
-# create 100 random data points and store in data loader class
-x = torch.randn(100, D_i)
-y = torch.randn(100, D_o)
-data_loader = DataLoader(TensorDataset(x,y), batch_size=10, shuffle=True)
-
-# loop over the dataset 100 times
-for epoch in range(100):
-    epoch_loss = 0.0
-    # loop over batches
-    for i, data in enumerate(data_loader):
-        # retrieve inputs and labels for this batch
-        x_batch, y_batch = data
-        # zero the parameter gradients
-        optimizer.zero_grad()
-        # forward pass
-        pred = model(x_batch)
-        loss = criterion(pred, y_batch)
-        # backward pass
-        loss.backward()
-        # SGD update
-        optimizer.step()
-        # update statistics
-        epoch_loss += loss.item()
-    # print error
-    print(f'Epoch {epoch:5d}, loss {epoch_loss:.3f}')
-    # tell scheduler to consider updating learning rate
-    scheduler.step()
-'''
-
-# The porting table (README, "Coming from PyTorch"): where each PyTorch name lives here.
-PORTING = [
-    ("import torch, torch.nn as nn\n", "import autograd_core, nn, nn.optim\n"),
-    ("from torch.utils.data import", "from nn.data import"),
-    ("from torch.optim.lr_scheduler import", "from nn.optim.lr_scheduler import"),
-    ("torch.optim.", "nn.optim."),
-    ("torch.randn(", "autograd_core.randn("),
-]
-
+from nn.porting import FIG_7_8, PORTING, port
 
 def ported(script: str, epochs: int) -> str:
-    for pytorch_name, our_name in PORTING:
-        assert pytorch_name in script
-        script = script.replace(pytorch_name, our_name)
-    assert "torch" not in script
-    return script.replace("for epoch in range(100):", f"for epoch in range({epochs}):")
+    assert all(pytorch_name in script for pytorch_name, _ in PORTING)  # every rule is used
+    return port(script).replace("for epoch in range(100):", f"for epoch in range({epochs}):")
 
 
 def test_porting_changes_only_names():
