@@ -46,6 +46,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
+from report import finish  # noqa: E402  (benchmarks/ is on sys.path when run)
+
 SEED = 0
 SIZES = (784, 256, 256, 10)
 BATCH = 128
@@ -334,7 +336,7 @@ def load_engines(blas_threads):
         import autograd_core
         from autograd_core import Tensor
         ours.make = lambda p, X, y: OursRunner(Tensor, p, X, y)
-        ours.tiny = lambda n: _tiny_ours(Tensor, n)
+        ours.tiny = lambda n: _tiny_pytorch_style(Tensor(np.ones(4), requires_grad=True), n)
         ours.version = getattr(autograd_core, "__version__", "")
         ours.location = os.path.dirname(autograd_core.__file__ or "")
     except Exception as exc:  # not written yet, or mid-edit: skip, don't fail
@@ -347,7 +349,8 @@ def load_engines(blas_threads):
         requested = blas_threads or os.cpu_count() or 1
         torch.set_num_threads(requested)
         tr.make = lambda p, X, y: TorchRunner(torch, p, X, y)
-        tr.tiny = lambda n: _tiny_torch(torch, n)
+        tr.tiny = lambda n: _tiny_pytorch_style(
+            torch.ones(4, dtype=torch.float64, requires_grad=True), n)
         tr.version = torch.__version__
         tr.location = os.path.dirname(torch.__file__)
         tr.extra = {"num_threads_set": requested,
@@ -659,18 +662,8 @@ def _tiny_numpy(n):
     return time.perf_counter() - t0
 
 
-def _tiny_ours(Tensor, n):
-    x = Tensor(np.ones(4), requires_grad=True)
-    t0 = time.perf_counter()
-    for _ in range(n):
-        y = (x * 2 + 1).sum()
-        y.backward()
-        x.grad = None
-    return time.perf_counter() - t0
-
-
-def _tiny_torch(torch, n):
-    x = torch.ones(4, dtype=torch.float64, requires_grad=True)
+def _tiny_pytorch_style(x, n):
+    """The loop for engines with PyTorch's API (ours and torch): ``x`` requires grad."""
     t0 = time.perf_counter()
     for _ in range(n):
         y = (x * 2 + 1).sum()
@@ -999,12 +992,7 @@ def main(argv=None):
     report["environment"]["loadavg_after"] = _loadavg()
     report["elapsed_s"] = time.perf_counter() - started
 
-    print_report(report)
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(report, fh, indent=2)
-        print(f"\nwrote {args.json}")
-    return 0
+    return finish(report, print_report, args.json)
 
 
 if __name__ == "__main__":

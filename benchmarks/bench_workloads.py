@@ -47,6 +47,8 @@ for _path in (REPO_ROOT, HERE):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from report import finish  # noqa: E402
+
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 QUICK_SIZES = SIZES[:3]                      # --quick skips the 1e6-node graphs
 REPEATS = {1_000: 15, 10_000: 9, 100_000: 5, 1_000_000: 3}
@@ -665,12 +667,7 @@ def main(argv=None):
         parser.error("--only takes workloads among 2, 5, 6")
     report = run(args.quick, only, log=lambda msg: print(msg, file=sys.stderr))
     report["environment"] = environment()
-    print_report(report)
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(report, fh, indent=2)
-        print(f"\nwrote {args.json}")
-    return 0
+    return finish(report, print_report, args.json)
 
 
 if __name__ == "__main__":
