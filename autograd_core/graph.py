@@ -361,8 +361,8 @@ def _backward(root: Node, seed, retain_graph: bool) -> None:
                         parent._add_grad(contribution)
         if not retain_graph:
             node._ctx = _FREED
-        if not keeps_grads:
-            node._release_grad()
+        if not keeps_grads and not node._retains_grad:  # (Tensor: see retain_grad)
+            node.grad = None
 
 
 # Masked-out branches of kink rules (e.g. 0 * log(0)) would make numpy warn about values that

@@ -179,8 +179,11 @@ def _spread(g, a, axis, keepdims):
 
 
 def _reduction_size(a, axis):
+    """How many elements each result of a reduction over ``axis`` combines."""
     shape = np.shape(a)
-    return int(np.prod([n for n, k in zip(shape, _keepdims_shape(shape, axis)) if k == 1]))
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[i] for i in (axis if isinstance(axis, tuple) else (axis,)))
 
 
 def _raw(x):
@@ -237,7 +240,7 @@ def _matmul_grad_b(g, out, a, b):
 
 def _broadcast(x, shape):
     """``x`` broadcast to ``shape`` as a new array (np.broadcast_to is several times slower)."""
-    out = np.empty(shape, dtype=np.result_type(x))
+    out = np.empty(shape, dtype=x.dtype if isinstance(x, np.ndarray) else np.result_type(x))
     np.copyto(out, x)
     return out
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -13,6 +14,26 @@ from .rng import rng
 __all__ = ["Tensor", "zeros", "ones", "randn", "arange", "one_hot"]
 
 _new = object.__new__
+
+
+def _operator(op):
+    """The method for ``a <op> b`` and its reflected twin for ``b <op> a``, on tensors.
+
+    A number or array operand becomes a constant tensor here, directly: the general
+    conversion in ``_apply`` costs as much as the operation itself on a small tensor.
+    """
+    name = op.name
+
+    def apply(self, other):
+        return _apply(op, (self, other if isinstance(other, Tensor) else _constant(other, self, name)))
+
+    def reflected(self, other):
+        return _apply(op, (other if isinstance(other, Tensor) else _constant(other, self, name), self))
+
+    apply.__name__, reflected.__name__ = f"__{name}__", f"__r{name}__"
+    apply.__doc__ = f"self {op.symbol} other, recorded as the op {name!r}."
+    reflected.__doc__ = f"other {op.symbol} self, recorded as the op {name!r}."
+    return apply, reflected
 
 
 class Tensor(Node):
@@ -62,7 +83,7 @@ class Tensor(Node):
     def _apply(op, inputs, params=()):
         """Apply a row of the op table (numbers and arrays among ``inputs`` become constants)."""
         for x in inputs:
-            if type(x) is not Tensor:
+            if not isinstance(x, Tensor):
                 inputs = _with_constants(inputs, op.name)
                 break
         datas = (inputs[0].data, inputs[1].data) if len(inputs) == 2 else tuple(
@@ -86,42 +107,13 @@ class Tensor(Node):
                     array.flags.writeable = False
         return out
 
-    # ----- arithmetic -----
-    def __add__(self, other):
-        return _apply(ops.add, (self, other))
-
-    def __radd__(self, other):
-        return _apply(ops.add, (other, self))
-
-    def __sub__(self, other):
-        return _apply(ops.sub, (self, other))
-
-    def __rsub__(self, other):
-        return _apply(ops.sub, (other, self))
-
-    def __mul__(self, other):
-        return _apply(ops.mul, (self, other))
-
-    def __rmul__(self, other):
-        return _apply(ops.mul, (other, self))
-
-    def __truediv__(self, other):
-        return _apply(ops.div, (self, other))
-
-    def __rtruediv__(self, other):
-        return _apply(ops.div, (other, self))
-
-    def __pow__(self, other):
-        return _apply(ops.power, (self, other))
-
-    def __rpow__(self, other):
-        return _apply(ops.power, (other, self))
-
-    def __matmul__(self, other):
-        return _apply(ops.matmul, (self, other))
-
-    def __rmatmul__(self, other):
-        return _apply(ops.matmul, (other, self))
+    # ----- arithmetic: each operator is generated from its row of the op table -----
+    __add__, __radd__ = _operator(ops.add)
+    __sub__, __rsub__ = _operator(ops.sub)
+    __mul__, __rmul__ = _operator(ops.mul)
+    __truediv__, __rtruediv__ = _operator(ops.div)
+    __pow__, __rpow__ = _operator(ops.power)
+    __matmul__, __rmatmul__ = _operator(ops.matmul)
 
     def __neg__(self):
         return _apply(ops.neg, (self,))
@@ -235,7 +227,8 @@ class Tensor(Node):
 
     # ----- reductions -----
     def sum(self, axis=None, keepdims: bool = False):
-        return _apply(ops.total, (self,), (_axis(axis, self.ndim), bool(keepdims)))
+        axis = None if axis is None else _axis(axis, self.ndim)
+        return _apply(ops.total, (self,), (axis, bool(keepdims)))
 
     def mean(self, axis=None, keepdims: bool = False):
         return ops.mean(self, _axis(axis, self.ndim), bool(keepdims))
@@ -482,16 +475,24 @@ class Tensor(Node):
         return g
 
     def _add_grad(self, g) -> None:
-        g = self._conform(g)
-        if self.grad is None:
-            # A gradient the user will see must own its memory: contributions can be views
-            # or shared between inputs (a + b hands both the same array). ``g + 0.0`` is that
-            # copy, and it also makes the sum start from +0.0 exactly as a Value's does
-            # (0.0 + -0.0 is +0.0), so Value and Tensor gradients agree to the sign of zero.
-            keeps = self._a is None or self._retains_grad
-            self.grad = g + 0.0 if keeps else g
-        else:
+        if type(g) is not np.ndarray or g.shape != self.data.shape or g.dtype != self.data.dtype:
+            g = self._conform(g)  # (most contributions conform already: skip the call)
+        if self.grad is not None:
             self.grad = self.grad + g  # never in place: the old array may be the user's
+        elif self._a is not None and not self._retains_grad:
+            self.grad = g  # an intermediate's: backward reads it once, then releases it
+        elif type(g) is np.ndarray and g.ndim and g.base is None and g.flags.writeable \
+                and sys.getrefcount(g) <= 3:
+            # A gradient the user will see must own its memory. This one does: a fresh array
+            # (a matmul's result, say) that only the backward loop's variable, ``g`` and
+            # getrefcount's argument hold. Adopt it rather than copy it, as PyTorch's
+            # AccumulateGrad steals a gradient whose use count says nobody else has it.
+            # Adding +0.0 makes -0.0 +0.0, as a Value's sum from 0.0 does, so Value and
+            # Tensor gradients agree to the sign of zero.
+            self.grad = np.add(g, 0.0, out=g)
+        else:
+            # A view, or shared (a + b hands both inputs the same array): copy, adding +0.0.
+            self.grad = g + 0.0
 
     def _check_grad_shape(self, g, what: str) -> None:
         if np.shape(g) != self.data.shape:

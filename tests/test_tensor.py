@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd_core import Tape, Tensor, Value, functional as F, no_grad, one_hot
+from autograd_core.ops import Op
 from autograd_core.testing import compare_value_tensor
 from test_graph import dags, run
 
@@ -115,6 +116,40 @@ def test_gradients_never_share_memory_even_through_add():
     assert not np.shares_memory(a.grad, b.grad)
     a.grad[0] = 9.0  # users may change their gradients...
     assert b.grad[0] == 1.0  # ...without touching anyone else's
+
+
+def test_a_fresh_contribution_becomes_the_leaf_gradient_without_a_copy():
+    """A rule's result that nothing else holds is adopted as the gradient, as PyTorch
+    steals it; -0.0 still becomes +0.0 there, as in a Value's sum from 0.0."""
+    made = []
+
+    def scale_vjp(g, out, x, w):
+        share = g * w
+        made.append(id(share))  # its identity only: holding it would force a copy
+        return share
+
+    scale = Op("scale", lambda x, w: x * w, scale_vjp, None)
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    scale(x, np.array([-0.0, 2.0, 3.0])).backward(np.ones(3))
+    assert id(x.grad) == made[0]  # the very array the rule returned
+    assert x.grad.tolist() == [0.0, 2.0, 3.0] and not np.signbit(x.grad).any()
+
+
+def test_a_contribution_held_elsewhere_is_copied_into_the_leaf_gradient():
+    kept = []
+
+    def keep_vjp(g, out, x):
+        share = g * 2.0
+        kept.append(share)  # someone else holds the rule's result
+        return share
+
+    double = Op("double", lambda x: x * 2.0, keep_vjp)
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    double(x).backward(np.array([1.0, -0.0]))
+    assert x.grad.tolist() == [2.0, 0.0] and not np.signbit(x.grad).any()
+    assert not np.shares_memory(x.grad, kept[0])
+    x.grad[0] = 7.0
+    assert kept[0].tolist() == [2.0, -0.0]  # untouched, sign of zero and all
 
 
 def test_rebinding_data_after_use_is_caught_at_backward():
