@@ -349,6 +349,14 @@ def _backward(root: Node, seed, retain_graph: bool) -> None:
                     b.grad += contribution
                 else:
                     b._add_grad(contribution)
+        elif b is None and not node._ctx:  # the same for one input (relu, exp, ...)
+            vjp = vjps[0]
+            if vjp is not None and a._op is not None:
+                contribution = vjp(g, out, a.data)
+                if type(contribution) is float and float_grads:
+                    a.grad += contribution
+                else:
+                    a._add_grad(contribution)
         else:
             parents = node.parents
             args = _vjp_args(node, [p.data for p in parents])

@@ -216,25 +216,27 @@ def _log_softmax(x, axis):
 
 
 def _swap_last(x):
-    return transpose(x, (*range(np.ndim(x) - 2), np.ndim(x) - 1, np.ndim(x) - 2))
+    """``x`` with its last two axes swapped: a view of an array, a recorded op on a tensor."""
+    return x.swapaxes(-1, -2)
 
 
+# Matmul's operands are arrays (tensors when backward is recorded): both have .ndim, .shape.
 def _matmul_grad_a(g, out, a, b):
-    if np.ndim(b) == 1:  # (..., k) @ (k,) -> (...): outer product with b
-        return reshape(g, (*np.shape(g), 1)) * b
-    if np.ndim(a) == 1:  # (k,) @ (..., k, m) -> (..., m)
-        return reshape(matmul(reshape(g, (*np.shape(g)[:-1], 1, np.shape(g)[-1])), _swap_last(b)),
-                       (*np.shape(g)[:-1], np.shape(b)[-2]))
+    if b.ndim == 1:  # (..., k) @ (k,) -> (...): outer product with b
+        return reshape(g, (*g.shape, 1)) * b
+    if a.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
+        return reshape(matmul(reshape(g, (*g.shape[:-1], 1, g.shape[-1])), _swap_last(b)),
+                       (*g.shape[:-1], b.shape[-2]))
     return matmul(g, _swap_last(b))
 
 
 def _matmul_grad_b(g, out, a, b):
-    if np.ndim(a) == 1 and np.ndim(b) == 1:  # a dot product
+    if a.ndim == 1 and b.ndim == 1:  # a dot product
         return g * a
-    if np.ndim(a) == 1:  # (k,) @ (..., k, m): outer product with a
-        return reshape(a, (np.shape(a)[0], 1)) * reshape(g, (*np.shape(g)[:-1], 1, np.shape(g)[-1]))
-    if np.ndim(b) == 1:  # (..., n, k) @ (k,) -> (..., n)
-        return reshape(matmul(_swap_last(a), reshape(g, (*np.shape(g), 1))), np.shape(a)[:-2] + np.shape(a)[-1:])
+    if a.ndim == 1:  # (k,) @ (..., k, m): outer product with a
+        return reshape(a, (a.shape[0], 1)) * reshape(g, (*g.shape[:-1], 1, g.shape[-1]))
+    if b.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+        return reshape(matmul(_swap_last(a), reshape(g, (*g.shape, 1))), a.shape[:-2] + a.shape[-1:])
     return matmul(_swap_last(a), g)
 
 
