@@ -20,9 +20,13 @@ Runs two workloads and prints a table (optionally JSON):
 This is a benchmark, not a test: nothing here asserts on timings.  Targets are
 printed next to the measured figures for the reader.
 
+With ``--mlp-only``, workload 1 alone, without its forward / backward / update
+split: run.py uses it for its runs after the first BLAS thread count (the tiny
+tensors of workload 2 use no BLAS, so one run of them is enough).
+
 Usage:
     python benchmarks/bench_tensor.py [--steps N] [--json out.json] [--quick]
-                                      [--blas-threads N] [--warmup N]
+                                      [--blas-threads N] [--warmup N] [--mlp-only]
 """
 
 import argparse
@@ -896,7 +900,17 @@ def print_report(r):
                 print(f"      {name:<18}{p['forward_ms']:>9.3f}{p['backward_ms']:>10.3f}"
                       f"{p['update_ms']:>8.3f}")
 
-    t = r["tiny"]
+    t = r.get("tiny")
+    if t is None:
+        print("\n[2] per-op overhead on tiny tensors: not run (--mlp-only)")
+    else:
+        print_tiny(t, cfg)
+    if "elapsed_s" in r:
+        print(f"\n(whole run {r['elapsed_s']:.1f} s)")
+
+
+def print_tiny(t, cfg):
+    """The tiny-op table ([2]) of ``print_report``."""
     print(f"\n[2] per-op overhead: (x * 2 + 1).sum() on x of shape (4,), forward + backward, "
           f"{TINY_OPS} ops; {cfg['tiny_rounds']} rounds of {cfg['tiny_iterations']} iterations")
     print(f"    {'engine':<16}{'us/op med':>10}{'us/op min':>10}{'us/iter med':>13}")
@@ -911,8 +925,6 @@ def print_report(r):
         v = t["autograd_core"]["median_us_per_op"]
         met = "met" if v <= TARGET_US_PER_OP else "NOT met"
         print(f"    autograd_core {v:.2f} us/op   target <= {TARGET_US_PER_OP} us ({met})")
-    if "elapsed_s" in r:
-        print(f"\n(whole run {r['elapsed_s']:.1f} s)")
 
 
 def main(argv=None):
@@ -927,6 +939,9 @@ def main(argv=None):
                              "(default: leave numpy's as it is; torch is set to match)")
     parser.add_argument("--warmup", type=int, default=None,
                         help="untimed MLP steps first (default 10, quick 1)")
+    parser.add_argument("--mlp-only", action="store_true",
+                        help="the MLP step alone: no forward/backward/update split and no "
+                             "tiny-op workload (run.py's runs at extra BLAS thread counts)")
     parser.add_argument("--mlp-child", metavar="ENGINE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -956,6 +971,7 @@ def main(argv=None):
         "environment": environment(blas),
         "config": {"quick": quick, "steps": steps, "warmup": warmup, "seed": SEED,
                    "sizes": list(SIZES), "batch": BATCH, "lr": LR, "dtypes": list(DTYPES),
+                   "blas_threads": args.blas_threads, "mlp_only": args.mlp_only,
                    "phase_steps": phase_steps, "tiny_iterations": tiny_iterations,
                    "tiny_rounds": tiny_rounds},
         "engines": {e.name: {"name": e.name, "available": e.available, "version": e.version,
@@ -970,7 +986,8 @@ def main(argv=None):
         report["agreement"][dtype] = check_agreement(engines, dtype)
         in_process = [e for e in engines if not e.isolated]
         report["mlp_step"][dtype] = bench_mlp(in_process, dtype, steps, warmup)
-        report["phases"][dtype] = bench_phases(engines, dtype, phase_steps)
+        if not args.mlp_only:
+            report["phases"][dtype] = bench_phases(engines, dtype, phase_steps)
     for eng in engines:
         if not (eng.available and eng.isolated):
             continue
@@ -987,7 +1004,8 @@ def main(argv=None):
                 m["numpy_blocks_min_ms"] = ref["min_ms"]
             report["mlp_step"][dtype][eng.name] = m
 
-    report["tiny"] = bench_tiny(engines, tiny_iterations, tiny_rounds)
+    if not args.mlp_only:
+        report["tiny"] = bench_tiny(engines, tiny_iterations, tiny_rounds)
     report["environment"]["loadavg_before"] = load_before
     report["environment"]["loadavg_after"] = _loadavg()
     report["elapsed_s"] = time.perf_counter() - started

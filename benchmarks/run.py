@@ -1,6 +1,6 @@
 """Run the whole benchmark suite with one command; write results.json and results.md.
 
-    python3 benchmarks/run.py [--quick] [--out DIR] [--only 1,2,...] [--blas-threads N]
+    python3 benchmarks/run.py [--quick] [--out DIR] [--only 1,2,...] [--blas-threads 1,2]
 
 Runs the three scripts of this folder, each in its own process with ``--json``:
 bench_scalar.py (workload 1, and bytes per node), bench_tensor.py (workloads 3 and 4) and
@@ -10,6 +10,11 @@ bench_workloads.py (workloads 2, 5 and 6); then writes, in DIR (default benchmar
   numpy and its BLAS, peer versions, load average, date) and the summary table as rows;
 - results.md: the summary table: per workload, this project, each peer, the reference,
   the ratio (of medians measured in this one run), the target and whether it is met.
+
+bench_tensor.py runs once per BLAS thread count of ``--blas-threads`` (default 1 and 2):
+the first run whole (workloads 3 and 4, results.json's ``raw["bench_tensor"]``), the others
+with ``--mlp-only`` (workload 3 alone: tiny tensors use no BLAS), under
+``raw["bench_tensor_2threads"]`` and the like (see ``tensor_run_key``).
 
 Figures are medians with their spread, ``median [min-max]``. Nothing is asserted: a target
 that is not met is reported as such, and the exit code is 0 unless a script crashed.
@@ -70,14 +75,78 @@ def loadavg():
         return None
 
 
-def run_script(name, quick, extra, tmpdir):
-    """Run benchmarks/<name>.py --json; its output goes to ours as it comes."""
-    path = os.path.join(tmpdir, f"{name}.json")
+def parse_threads(text):
+    """``"1,2"`` -> ``[1, 2]``: BLAS thread counts, in order, without repeats; 0 is numpy's
+    default.  Raises ValueError on anything else."""
+    counts = []
+    for value in text.split(","):
+        if not value.strip():
+            continue
+        n = int(value)
+        if n < 0:
+            raise ValueError(f"negative thread count {n}")
+        if n not in counts:
+            counts.append(n)
+    if not counts:
+        raise ValueError("no thread count")
+    return counts
+
+
+def threads_text(counts):
+    """``[1, 2]`` -> ``"1 and 2"``, 0 read as numpy's default."""
+    names = [str(n) if n else "numpy's default" for n in counts]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def tensor_run_key(threads, first):
+    """The key of one bench_tensor.py run in results.json's ``raw`` and ``scripts``.
+
+    The first run (whole: workloads 3 and 4) is ``bench_tensor``; the runs at the other
+    thread counts (workload 3 alone) are ``bench_tensor_2threads``, ``bench_tensor_1thread``,
+    ``bench_tensor_default_threads`` (0).
+    """
+    if first:
+        return "bench_tensor"
+    if not threads:
+        return "bench_tensor_default_threads"
+    return f"bench_tensor_{threads}thread" + ("s" if threads != 1 else "")
+
+
+def plan_runs(only, blas_threads):
+    """The script runs for workloads ``only``: ``(key, script, workloads fed, extra args,
+    BLAS threads or None)`` each, in order."""
+    runs = []
+    for name, covers in SCRIPTS.items():
+        selected = sorted(only & set(covers))
+        if not selected:
+            continue
+        if name == "bench_tensor":
+            counts = blas_threads if 3 in selected else blas_threads[:1]
+            for i, n in enumerate(counts):
+                extra = ["--blas-threads", str(n)] if n else []
+                if i:
+                    extra.append("--mlp-only")
+                runs.append((tensor_run_key(n, i == 0), name, covers if i == 0 else (3,),
+                             extra, n))
+        elif name == "bench_workloads":
+            runs.append((name, name, covers, ["--only", ",".join(map(str, selected))], None))
+        else:
+            runs.append((name, name, covers, [], None))
+    return runs
+
+
+def run_script(name, quick, extra, tmpdir, key=None):
+    """Run benchmarks/<name>.py --json; its output goes to ours as it comes.
+
+    ``key`` names its JSON file (default ``name``): one script may run more than once.
+    """
+    key = key or name
+    path = os.path.join(tmpdir, f"{key}.json")
     cmd = [sys.executable, os.path.join(HERE, f"{name}.py"), "--json", path, *extra]
     if quick:
         cmd.append("--quick")
     shown = [os.path.basename(c) if c.endswith(".py") else c for c in cmd[1:]]
-    shown[shown.index(path)] = f"<tmp>/{name}.json"
+    shown[shown.index(path)] = f"<tmp>/{key}.json"
     print(f"\n=== {' '.join(shown)}", flush=True)
     info = {"command": shown, "loadavg_before": loadavg()}
     t0 = time.perf_counter()
@@ -187,11 +256,26 @@ def rows_scalar(s):
     return rows
 
 
-def rows_tensor(t, env):
-    """Workloads 3 and 4 from bench_tensor.py."""
+def blas_threads_label(requested, actual=None):
+    """How many BLAS threads a bench_tensor.py run had, for its rows' metric."""
+    if requested:
+        text = f"{requested} BLAS thread" + ("s" if requested != 1 else "")
+        if actual and actual != requested:
+            text += f" requested ({actual} in effect)"
+        return text
+    return "numpy's default BLAS threads" + (f" ({actual})" if actual else "")
+
+
+def rows_tensor(t, env, threads=None):
+    """Workload 3 (and 4, if this run measured it) from one bench_tensor.py run.
+
+    ``threads``: the BLAS thread count run.py asked for (0: numpy's default).
+    """
     rows = []
     available = {name: e["available"] for name, e in t["engines"].items()}
     cfg = t["config"]
+    actual = ((t.get("environment") or {}).get("blas") or {}).get("num_threads")
+    label = blas_threads_label(threads, actual)
     for dtype in cfg["dtypes"]:
         m = t["mlp_step"][dtype]
         peers = {}
@@ -208,7 +292,7 @@ def rows_tensor(t, env):
         ratio = ours.get("ratio_median")
         target = TARGETS["3_ours_over_numpy"]
         rows.append(row(
-            3, f"MLP 784-256-256-10 step, batch {cfg['batch']}, {dtype}, ms "
+            3, f"MLP 784-256-256-10 step, batch {cfg['batch']}, {dtype}, {label}, ms "
                f"({cfg['steps']} steps)",
             ours=(cell(ours["median_ms"], ours["min_ms"], ours["max_ms"])
                   if "median_ms" in ours else ours.get("error", "-")),
@@ -218,8 +302,11 @@ def rows_tensor(t, env):
                        if "median_ms" in ref else "-"),
             ratio=f"{ratio:.3f}x" if ratio else "-",
             target=f"ours / numpy <= {target:g}x", met_=met(ratio, target, "<="),
-            data={"ratio": ratio, "ratio_min": ours.get("ratio_min")}))
+            data={"ratio": ratio, "ratio_min": ours.get("ratio_min"), "dtype": dtype,
+                  "blas_threads": threads, "blas_threads_in_effect": actual}))
 
+    if "tiny" not in t:  # a --mlp-only run
+        return rows
     tiny = t["tiny"]
     peers = {}
     for p in ("mygrad", "autograd", "torch"):
@@ -404,7 +491,8 @@ def markdown(results):
          f"{env['platform']}"),
         (f"- Python {env['python']} ({env['implementation']}), numpy {env['numpy']}, BLAS "
          f"{blas.get('name') or '?'} {blas.get('version') or ''}; BLAS and torch threads for "
-         f"workloads 3-4: {cfg['blas_threads'] or 'as numpy found them'}; workload 5: 1"),
+         f"workload 3: {threads_text(cfg['blas_threads'])}; workload 4: "
+         f"{threads_text(cfg['blas_threads'][:1])}; workload 5: 1"),
         f"- Peers: {peer_list}",
         f"- Load average (1, 5, 15 min) before: {results['loadavg_before']}, after: "
         f"{results['loadavg_after']}"
@@ -444,9 +532,12 @@ NOTES = [
      "graph is held by reference cycles frees nothing there: see the gc.collect() row. "
      "micrograd's backward recurses: RecursionError on chains deeper than about 1,000 at the "
      "default recursion limit."),
-    ("3: * torch is timed in a child process, alternated with numpy in blocks (its OpenMP and "
-     "numpy's OpenBLAS workers contend when alternated step by step); its ratio is to the numpy "
-     "measured there. The other engines are alternated step by step with numpy."),
+    ("3: measured at each BLAS thread count of --blas-threads (numpy's BLAS and torch alike), "
+     "one bench_tensor.py process per count; the per-phase split and workload 4 are measured "
+     "in the first only. * torch is timed in a child process, alternated with numpy in blocks "
+     "(its OpenMP and numpy's OpenBLAS workers contend when alternated step by step); its "
+     "ratio is to the numpy measured there. The other engines are alternated step by step "
+     "with numpy."),
     ("4: the numpy reference is the forward alone, without autodiff: the floor of numpy's "
      "dispatch. The target is absolute."),
     ("5: each run is a fresh child process; the clock covers the script's exec after its "
@@ -466,10 +557,15 @@ def main(argv=None):
     parser.add_argument("--only", metavar="LIST", default="1,2,3,4,5,6",
                         help="comma-separated workloads to run (default: all); the scripts "
                              "that measure them run whole")
-    parser.add_argument("--blas-threads", type=int, default=1, metavar="N",
-                        help="BLAS (and torch) threads for bench_tensor.py (default 1: stable "
-                             "on a shared machine; 0 leaves numpy's default)")
+    parser.add_argument("--blas-threads", default="1,2", metavar="LIST",
+                        help="comma-separated BLAS (and torch) thread counts for workload 3: "
+                             "bench_tensor.py runs once per count (default 1,2; 0 leaves "
+                             "numpy's default); workload 4 runs in the first only")
     args = parser.parse_args(argv)
+    try:
+        blas_threads = parse_threads(args.blas_threads)
+    except ValueError:
+        parser.error("--blas-threads takes thread counts >= 0, e.g. --blas-threads 1,2")
     try:
         only = {int(v) for v in args.only.split(",") if v.strip()}
     except ValueError:
@@ -481,36 +577,31 @@ def main(argv=None):
     environment = bench_workloads.environment()
     load_before = loadavg()
     raw, scripts = {}, {}
+    runs = plan_runs(only, blas_threads)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, covers in SCRIPTS.items():
-            selected = sorted(only & set(covers))
-            if not selected:
-                continue
-            extra = []
-            if name == "bench_tensor" and args.blas_threads:
-                extra = ["--blas-threads", str(args.blas_threads)]
-            if name == "bench_workloads":
-                extra = ["--only", ",".join(map(str, selected))]
-            raw[name], scripts[name] = run_script(name, args.quick, extra, tmp)
+        for key, name, covers, extra, threads in runs:
+            raw[key], scripts[key] = run_script(name, args.quick, extra, tmp, key)
+            scripts[key].update({"script": f"{name}.py", "workloads": list(covers)})
+            if name == "bench_tensor":
+                scripts[key]["blas_threads"] = threads  # 0: numpy's default
     load_after = loadavg()
 
     table, notes = [], list(NOTES)
-    builders = {"bench_scalar": lambda d: rows_scalar(d),
-                "bench_tensor": lambda d: rows_tensor(d, environment),
-                "bench_workloads": lambda d: rows_workloads(d, environment)}
+    builders = {"bench_scalar": lambda d, n: rows_scalar(d),
+                "bench_tensor": lambda d, n: rows_tensor(d, environment, n),
+                "bench_workloads": lambda d, n: rows_workloads(d, environment)}
     produced = {}
-    for name, covers in SCRIPTS.items():
-        if name not in scripts:
-            continue  # not selected: its rows say "not run" below
-        data = raw.get(name)
+    for key, name, covers, _, threads in runs:  # workloads not run: "not run" rows below
+        data = raw.get(key)
         if data is None:
+            what = f"{name}.py" + (f" at {blas_threads_label(threads)}"
+                                   if name == "bench_tensor" else "")
             for w in covers:
-                produced.setdefault(w, []).append(
-                    not_run_row(w, f"{name}.py failed"))
+                produced.setdefault(w, []).append(not_run_row(w, f"{what} failed"))
             continue
         try:
-            rows = builders[name](data)
-        except Exception as exc:  # a script's JSON changed shape: report, keep the rest
+            rows = builders[name](data, threads)
+        except Exception as exc:  # noqa: BLE001  (JSON of a new shape: report, keep the rest)
             rows = [row(w, WORKLOADS[w], ours=f"table error: {type(exc).__name__}: {exc}")
                     for w in covers]
         for r in rows:
@@ -530,11 +621,10 @@ def main(argv=None):
     under_load = bool(loads) and max(loads) > 0.5 * cpus
 
     results = {
-        "schema": 1,
+        "schema": 2,  # 2: config.blas_threads a list, one bench_tensor run per count
         "command": " ".join(["python3 benchmarks/run.py",
                              *(argv if argv is not None else sys.argv[1:])]),
-        "config": {"quick": args.quick, "only": sorted(only),
-                   "blas_threads": args.blas_threads or None},
+        "config": {"quick": args.quick, "only": sorted(only), "blas_threads": blas_threads},
         "environment": environment,
         "loadavg_before": load_before, "loadavg_after": load_after, "under_load": under_load,
         "targets": TARGETS,

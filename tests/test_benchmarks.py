@@ -2,7 +2,9 @@
 
 The full ``--quick`` suite takes about a minute (longer on a busy machine), so this runs
 workloads 2, 5 and 6 (bench_workloads.py) through run.py; bench_scalar.py is smoke-run by
-test_readme_and_demo.py.
+test_readme_and_demo.py. A quick run of workload 3 takes 20 s or more (two bench_tensor.py
+runs, one per BLAS thread count, each with a torch child), so how run.py plans those runs and
+labels their rows is checked on made-up figures instead.
 """
 import importlib.util
 import json
@@ -10,8 +12,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PEER_COLUMNS = ("micrograd", "mygrad", "HIPS autograd", "torch")
+
+
+def _load_run_py():
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _load_bench_workloads():
@@ -48,7 +59,8 @@ def test_run_py_quick_writes_the_json_and_the_table(tmp_path):
                 "date"):
         assert key in env
     assert set(env["peers"]) == {"micrograd", "autograd", "mygrad", "torch"}
-    assert results["config"] == {"quick": True, "only": [2, 5, 6], "blas_threads": 1}
+    assert results["config"] == {"quick": True, "only": [2, 5, 6], "blas_threads": [1, 2]}
+    assert set(results["scripts"]) == set(results["raw"]) == {"bench_workloads"}
 
     raw = results["raw"]["bench_workloads"]
     assert {"scalar_graphs", "fig_7_8", "memory"} <= set(raw)
@@ -78,3 +90,75 @@ def test_run_py_quick_writes_the_json_and_the_table(tmp_path):
     body = [line for line in table.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert len(body) == len(rows)
     assert {line.split("|")[1].strip() for line in body} == {"1", "2", "3", "4", "5", "6"}
+
+
+def _made_up_bench_tensor(threads, mlp_only):
+    """The figures of a bench_tensor.py run that run.py reads (made up, no benchmark run)."""
+    step = {"median_ms": 1.0, "min_ms": 0.9, "max_ms": 1.2, "ratio_median": 1.0,
+            "ratio_min": 1.0}
+    figures = {
+        "engines": {name: {"available": name in ("numpy", "autograd_core")}
+                    for name in ("numpy", "autograd_core", "torch", "mygrad", "autograd")},
+        "config": {"dtypes": ["float32", "float64"], "batch": 128, "steps": 5,
+                   "blas_threads": threads, "mlp_only": mlp_only},
+        "environment": {"blas": {"num_threads": threads}},
+        "mlp_step": {dtype: {"numpy": dict(step), "autograd_core": dict(step)}
+                     for dtype in ("float32", "float64")},
+    }
+    if not mlp_only:
+        figures["tiny"] = {name: {"median_us_per_op": 2.0, "min_us_per_op": 1.5}
+                           for name in ("numpy", "autograd_core")}
+    return figures
+
+
+def test_run_py_measures_workload_3_at_each_blas_thread_count(tmp_path, monkeypatch):
+    run = _load_run_py()
+    assert run.parse_threads("1,2") == [1, 2]
+    assert run.parse_threads("0") == [0]
+    assert run.parse_threads("2, 1,2") == [2, 1]
+    for bad in ("", "-1", "two"):
+        with pytest.raises(ValueError):
+            run.parse_threads(bad)
+
+    commands = []
+
+    def fake_run_script(name, quick, extra, tmpdir, key=None):
+        commands.append((key, name, list(extra)))
+        assert name == "bench_tensor" and quick
+        threads = int(extra[extra.index("--blas-threads") + 1])
+        info = {"command": [f"{name}.py", *extra], "elapsed_s": 0.0,
+                "loadavg_before": None, "loadavg_after": None, "returncode": 0}
+        return _made_up_bench_tensor(threads, "--mlp-only" in extra), info
+
+    monkeypatch.setattr(run, "run_script", fake_run_script)
+    out = tmp_path / "results"
+    assert run.main(["--quick", "--only", "3,4", "--out", str(out)]) == 0
+    # One process per thread count; only the first measures workload 4 (tiny tensors).
+    assert commands == [
+        ("bench_tensor", "bench_tensor", ["--blas-threads", "1"]),
+        ("bench_tensor_2threads", "bench_tensor", ["--blas-threads", "2", "--mlp-only"]),
+    ]
+
+    results = json.loads((out / "results.json").read_text())
+    assert results["config"]["blas_threads"] == [1, 2]
+    assert set(results["raw"]) == {"bench_tensor", "bench_tensor_2threads"}
+    assert results["scripts"]["bench_tensor"]["workloads"] == [3, 4]
+    assert results["scripts"]["bench_tensor_2threads"]["workloads"] == [3]
+    assert results["scripts"]["bench_tensor_2threads"]["blas_threads"] == 2
+    rows3 = [r for r in results["table"] if r["workload"] == 3]
+    assert [(r["data"]["dtype"], r["data"]["blas_threads"]) for r in rows3] == [
+        ("float32", 1), ("float64", 1), ("float32", 2), ("float64", 2)]
+    assert [r["metric"].split(", ")[3] for r in rows3] == [
+        "1 BLAS thread", "1 BLAS thread", "2 BLAS threads", "2 BLAS threads"]
+    assert all(r["met"] == "yes (quick)" for r in rows3)
+    assert len([r for r in results["table"] if r["workload"] == 4]) == 1
+
+    table = (out / "results.md").read_text()
+    assert "BLAS and torch threads for workload 3: 1 and 2; workload 4: 1;" in table
+    assert table.count("| 3 | MLP 784-256-256-10 step") == 4
+    assert table.count("| 4 | ") == 1
+
+    commands.clear()  # workload 4 alone: one run, at the first thread count
+    assert run.main(["--quick", "--only", "4", "--blas-threads", "1,2",
+                     "--out", str(out)]) == 0
+    assert commands == [("bench_tensor", "bench_tensor", ["--blas-threads", "1"])]
