@@ -349,10 +349,11 @@ def _backward(root: Node, seed, retain_graph: bool) -> None:
                     b.grad += contribution
                 else:
                     b._add_grad(contribution)
-        elif b is None and not node._ctx:  # the same for one input (relu, exp, ...)
+        elif b is None and not node._op.packs_inputs:  # the same for one input (relu, sum)
             vjp = vjps[0]
             if vjp is not None and a._op is not None:
-                contribution = vjp(g, out, a.data)
+                ctx = node._ctx  # the op's parameters (a reduction's axis), if any
+                contribution = vjp(g, out, a.data, *ctx) if ctx else vjp(g, out, a.data)
                 if type(contribution) is float and float_grads:
                     a.grad += contribution
                 else:

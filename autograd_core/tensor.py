@@ -16,6 +16,25 @@ __all__ = ["Tensor", "zeros", "ones", "randn", "arange", "one_hot"]
 _new = object.__new__
 
 
+def _refs_of_a_private_argument() -> int:
+    """What ``sys.getrefcount`` says, in a method, of an argument that nothing but the
+    caller's variable holds (3 on CPython 3.11: the variable, the parameter, getrefcount's
+    own argument). Measured, not assumed: interpreters differ in the references they count.
+    """
+    class Probe:
+        def count(self, g):
+            return sys.getrefcount(g)
+
+    def caller(probe):
+        contribution = np.empty(1)
+        return probe.count(contribution)
+
+    return caller(Probe())
+
+
+_REFS_OF_A_PRIVATE_ARGUMENT = _refs_of_a_private_argument()
+
+
 def _operator(op):
     """The method for ``a <op> b`` and its reflected twin for ``b <op> a``, on tensors.
 
@@ -482,13 +501,12 @@ class Tensor(Node):
         elif self._a is not None and not self._retains_grad:
             self.grad = g  # an intermediate's: backward reads it once, then releases it
         elif type(g) is np.ndarray and g.ndim and g.base is None and g.flags.writeable \
-                and sys.getrefcount(g) <= 3:
+                and sys.getrefcount(g) <= _REFS_OF_A_PRIVATE_ARGUMENT:
             # A gradient the user will see must own its memory. This one does: a fresh array
-            # (a matmul's result, say) that only the backward loop's variable, ``g`` and
-            # getrefcount's argument hold. Adopt it rather than copy it, as PyTorch's
-            # AccumulateGrad steals a gradient whose use count says nobody else has it.
-            # Adding +0.0 makes -0.0 +0.0, as a Value's sum from 0.0 does, so Value and
-            # Tensor gradients agree to the sign of zero.
+            # (a matmul's result, say) that only the backward loop's variable holds. Adopt it
+            # rather than copy it, as PyTorch's AccumulateGrad steals a gradient whose use
+            # count says nobody else has it. Adding +0.0 makes -0.0 +0.0, as a Value's sum
+            # from 0.0 does, so Value and Tensor gradients agree to the sign of zero.
             self.grad = np.add(g, 0.0, out=g)
         else:
             # A view, or shared (a + b hands both inputs the same array): copy, adding +0.0.
