@@ -666,6 +666,48 @@ def _tiny_numpy(n):
     return time.perf_counter() - t0
 
 
+class _BareTensor:
+    """The least a pure-Python engine can do for the tiny workload, as a floor to read the
+    figures against: no checks, no broadcasting, no grad modes, no read-only saved arrays,
+    gradients shared between nodes, a closure per VJP. Not an engine anyone should use."""
+
+    __slots__ = ("data", "grad", "parents", "vjps")
+
+    def __init__(self, data, parents=(), vjps=()):
+        self.data, self.grad, self.parents, self.vjps = data, None, parents, vjps
+
+    def __mul__(self, k):
+        return _BareTensor(self.data * k, (self,), (lambda g: g * k,))
+
+    def __add__(self, k):
+        return _BareTensor(self.data + k, (self,), (lambda g: g,))
+
+    def sum(self):
+        shape = self.data.shape
+        return _BareTensor(np.add.reduce(self.data), (self,), (lambda g: np.full(shape, g),))
+
+    def backward(self):
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:  # iterative post-order: parents before children
+            node, placed = stack.pop()
+            if placed:
+                order.append(node)
+            elif node not in seen:
+                seen.add(node)
+                stack.append((node, True))
+                stack.extend((parent, False) for parent in node.parents)
+        self.grad = np.ones(())
+        for node in reversed(order):
+            for parent, vjp in zip(node.parents, node.vjps):
+                share = vjp(node.grad)
+                parent.grad = share if parent.grad is None else parent.grad + share
+
+
+def _tiny_bare(n):
+    """The tiny loop on ``_BareTensor``: the floor of a pure-Python engine on this machine."""
+    return _tiny_pytorch_style(_BareTensor(np.ones(4)), n)
+
+
 def _tiny_pytorch_style(x, n):
     """The loop for engines with PyTorch's API (ours and torch): ``x`` requires grad."""
     t0 = time.perf_counter()
@@ -702,6 +744,7 @@ def bench_tiny(engines, iterations, rounds):
     the floor that numpy's own dispatch sets.
     """
     fns = {e.name: e.tiny for e in engines if e.available and e.tiny is not None}
+    fns["bare_floor"] = _tiny_bare  # not an engine: the floor of one (see _BareTensor)
     per_iter = {name: [] for name in fns}
     errors = {}
     for fn in fns.values():          # warm-up: imports, caches, first allocations
@@ -918,7 +961,8 @@ def print_tiny(t, cfg):
         if "error" in m:
             print(f"    {name:<16} ERROR {m['error']}")
             continue
-        tag = "   (forward only, no autodiff)" if not m["includes_backward"] else ""
+        tag = ("   (forward only, no autodiff)" if not m["includes_backward"] else
+               "   (a bare-bones pure-Python engine: the floor)" if name == "bare_floor" else "")
         print(f"    {name:<16}{m['median_us_per_op']:>10.2f}{m['min_us_per_op']:>10.2f}"
               f"{m['median_us_per_iter']:>13.2f}{tag}")
     if "error" not in t.get("autograd_core", {"error": 1}):

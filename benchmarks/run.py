@@ -317,6 +317,7 @@ def rows_tensor(t, env, threads=None):
         else:
             peers[p] = cell(tiny[p]["median_us_per_op"], tiny[p]["min_us_per_op"])
     ours, ref = tiny.get("autograd_core", {}), tiny.get("numpy", {})
+    floor = tiny.get("bare_floor", {})  # a bare-bones pure-Python engine (bench_tensor.py)
     value = ours.get("median_us_per_op")
     ratio = value / ref["median_us_per_op"] if value and ref.get("median_us_per_op") else None
     target = TARGETS["4_us_per_op"]
@@ -324,12 +325,15 @@ def rows_tensor(t, env, threads=None):
         4, "(x * 2 + 1).sum() on shape (4,), forward + backward, us per op",
         ours=cell(value, ours.get("min_us_per_op")) if value else ours.get("error", "-"),
         peers=peers,
-        reference=("numpy, forward only: " + cell(ref["median_us_per_op"],
-                                                   ref["min_us_per_op"])
-                   if ref.get("median_us_per_op") else "-"),
+        reference="; ".join(
+            f"{what}: " + cell(m["median_us_per_op"], m["min_us_per_op"])
+            for what, m in (("numpy, forward only", ref),
+                            ("bare-bones engine (the floor)", floor))
+            if m.get("median_us_per_op")) or "-",
         ratio=f"{ratio:.1f}x" if ratio else "-",
         target=f"ours <= {target:g} us/op", met_=met(value, target, "<="),
-        data={"us_per_op": value, "ratio_to_numpy_forward": ratio}))
+        data={"us_per_op": value, "ratio_to_numpy_forward": ratio,
+              "bare_floor_us_per_op": floor.get("median_us_per_op")}))
     return rows
 
 
