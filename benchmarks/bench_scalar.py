@@ -95,6 +95,57 @@ def load_engines():
     return ours, mg
 
 
+class BareValue:
+    """The least a pure-Python scalar engine can do for the demo step, as a floor to read
+    the figures against: four slots, no checks, no grad modes, no tape, no hooks, numbers
+    wrapped without validation, only the ops the demo uses. Not an engine to use."""
+
+    __slots__ = ("data", "grad", "a", "b", "kind")
+    ADD, MUL, RELU = 1, 2, 3
+
+    def __init__(self, data, a=None, b=None, kind=0):
+        self.data, self.grad, self.a, self.b, self.kind = data, 0.0, a, b, kind
+
+    def __add__(self, other):
+        other = other if type(other) is BareValue else BareValue(float(other))
+        return BareValue(self.data + other.data, self, other, BareValue.ADD)
+
+    def __mul__(self, other):
+        other = other if type(other) is BareValue else BareValue(float(other))
+        return BareValue(self.data * other.data, self, other, BareValue.MUL)
+
+    __radd__, __rmul__ = __add__, __mul__
+
+    def __neg__(self):
+        return self * -1.0
+
+    def relu(self):
+        return BareValue(self.data if self.data > 0 else 0.0, self, None, BareValue.RELU)
+
+    def backward(self):
+        order, seen, stack = [], set(), [self]
+        while stack:  # iterative post-order, a None marking "parents placed"
+            node = stack.pop()
+            if node is None:
+                order.append(stack.pop())
+            elif node not in seen:
+                seen.add(node)
+                node.grad = 0.0
+                stack += (node, None)
+                stack += [p for p in (node.a, node.b) if p is not None and p.a is not None]
+        self.grad = 1.0
+        for node in reversed(order):
+            g, a, b = node.grad, node.a, node.b
+            if node.kind == BareValue.ADD:
+                a.grad += g
+                b.grad += g
+            elif node.kind == BareValue.MUL:
+                a.grad += g * b.data
+                b.grad += g * a.data
+            elif node.data > 0:  # relu
+                a.grad += g
+
+
 def children_of(node):
     """Return a node's inputs: micrograd's ``_prev`` or autograd_core's ``parents``.
 
@@ -706,6 +757,8 @@ def main(argv=None):
     if mg.available:
         variants.append(Variant("micrograd", mg))
         variants.append(Variant("micrograd_nogc", mg, disable_gc=True))
+    # not an engine: the floor of one (see BareValue), timed alike for reference
+    variants.append(Variant("bare_floor", Engine("bare_floor", BareValue)))
     report["mlp_step"] = bench_mlp(variants, X, y, steps, warmup) if variants else {}
     shipped = [v for v in variants if not v.disable_gc]
     report["plain_loop"] = (bench_plain_loop(shipped, X, y, blocks=2 if args.quick else 5,

@@ -227,6 +227,7 @@ def rows_scalar(s):
     n = s["config"]["n_points"]
 
     ours, mg = plain.get("ours"), plain.get("micrograd")
+    floor = plain.get("bare_floor")  # a bare-bones pure-Python engine (bench_scalar.py)
     ratio = mg["median_ms"] / ours["median_ms"] if ours and mg else None
     t = TARGETS["1_micrograd_over_ours"]
     rows.append(row(
@@ -234,13 +235,17 @@ def rows_scalar(s):
            f"ms/step",
         ours=cell(ours["median_ms"], ours["min_ms"]) if ours else "-",
         peers={"micrograd": cell(mg["median_ms"], mg["min_ms"]) if mg else skip},
-        reference="micrograd as shipped",
+        reference="micrograd as shipped" + (
+            f"; bare-bones engine (the floor): {cell(floor['median_ms'], floor['min_ms'])}"
+            + (f", micrograd / it {mg['median_ms'] / floor['median_ms']:.2f}x" if mg else "")
+            if floor else ""),
         ratio=f"{ratio:.2f}x" if ratio else "-",
         target=f"micrograd / ours >= {t:g}x", met_=met(ratio, t, ">="),
         data={"ratio": ratio, "ratio_min": (mg["min_ms"] / ours["min_ms"]
                                              if ours and mg else None)}))
 
     ours, mg, nogc = step.get("ours"), step.get("micrograd"), step.get("micrograd_nogc")
+    floor = step.get("bare_floor")
     ratio = nogc["median_ms"] / ours["median_ms"] if ours and nogc else None
     t = TARGETS["1_micrograd_nogc_over_ours"]
     rows.append(row(
@@ -248,7 +253,11 @@ def rows_scalar(s):
         ours=cell(ours["median_ms"], ours["min_ms"], ours["max_ms"]) if ours else "-",
         peers={"micrograd": cell(mg["median_ms"], mg["min_ms"], mg["max_ms"]) if mg else skip},
         reference=(f"micrograd, gc off: {cell(nogc['median_ms'], nogc['min_ms'], nogc['max_ms'])}"
-                   if nogc else "micrograd, gc off: " + skip),
+                   if nogc else "micrograd, gc off: " + skip) + (
+            f"; bare-bones engine (the floor): "
+            f"{cell(floor['median_ms'], floor['min_ms'], floor['max_ms'])}"
+            + (f", micrograd gc off / it {nogc['median_ms'] / floor['median_ms']:.2f}x"
+               if nogc else "") if floor else ""),
         ratio=f"{ratio:.2f}x" if ratio else "-",
         target=f"micrograd gc off / ours >= {t:g}x", met_=met(ratio, t, ">="),
         data={"ratio": ratio, "ratio_min": (nogc["min_ms"] / ours["min_ms"]
