@@ -405,7 +405,9 @@ def _sweep(order, grads: dict, retain_graph: bool, create_graph: bool, deliver) 
                     contribution = parent._conform(g if vjp is PASS else vjp(g, out, *args))
                     if anomaly is not None:
                         anomaly.check_gradient(node, i, contribution)
-                    grads[parent] = grads[parent] + contribution if parent in grads else contribution
+                    # (conformed again: numpy answers a sum of 0-d arrays with a scalar)
+                    grads[parent] = (parent._conform(grads[parent] + contribution)
+                                     if parent in grads else contribution)
         if not retain_graph:
             node._ctx = _FREED
     for leaf, g in grads.items():
@@ -463,7 +465,7 @@ def backward_steps(root: Node, grad=None):
                 continue
             contributions = _contributions(node, g)
             for parent, share in contributions:
-                grads[parent] = grads[parent] + share if parent in grads else share
+                grads[parent] = parent._conform(grads[parent] + share) if parent in grads else share
             yield node, g, contributions
 
 

@@ -255,13 +255,15 @@ def _scatter(g, shape, index):
 
 
 def _clip_mask(a, low, high):
+    """1 where ``low <= a <= high``, else 0: a bool array, or a float for a scalar (which a
+    recorded ``Value`` gradient can be multiplied by; a 0-d array it cannot)."""
     a = _raw(a)
     inside = np.ones(np.shape(a), dtype=bool)
     if low is not None:
         inside &= a >= low
     if high is not None:
         inside &= a <= high
-    return inside
+    return inside if inside.ndim else float(inside)
 
 
 matmul = Op("matmul", np.matmul, _matmul_grad_a, _matmul_grad_b, symbol="@")

@@ -497,9 +497,10 @@ class Tensor(Node):
         if type(g) is not np.ndarray or g.shape != self.data.shape or g.dtype != self.data.dtype:
             g = self._conform(g)  # (most contributions conform already: skip the call)
         if self.grad is not None:
-            self.grad = self.grad + g  # never in place: the old array may be the user's
+            grad = self.grad + g  # never in place: the old array may be the user's
         elif self._a is not None and not self._retains_grad:
             self.grad = g  # an intermediate's: backward reads it once, then releases it
+            return
         elif type(g) is np.ndarray and g.ndim and g.base is None and g.flags.writeable \
                 and sys.getrefcount(g) <= _REFS_OF_A_PRIVATE_ARGUMENT:
             # A gradient the user will see must own its memory. This one does: a fresh array
@@ -508,9 +509,12 @@ class Tensor(Node):
             # count says nobody else has it. Adding +0.0 makes -0.0 +0.0, as a Value's sum
             # from 0.0 does, so Value and Tensor gradients agree to the sign of zero.
             self.grad = np.add(g, 0.0, out=g)
+            return
         else:
             # A view, or shared (a + b hands both inputs the same array): copy, adding +0.0.
-            self.grad = g + 0.0
+            grad = g + 0.0
+        # numpy answers arithmetic on 0-d arrays with a scalar; a gradient is an array
+        self.grad = np.asarray(grad) if isinstance(grad, np.generic) else grad
 
     def _check_grad_shape(self, g, what: str) -> None:
         if np.shape(g) != self.data.shape:

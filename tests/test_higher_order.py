@@ -123,3 +123,17 @@ def test_tensor_second_derivatives(case, data):
 @given(data=st.data())
 def test_tensor_third_derivatives(case, data):
     tensor_check(case, data, 3)
+
+
+def test_clip_on_values_differentiates_twice():
+    """clip's rule multiplies by a mask: a float for a Value (a recorded gradient cannot be
+    multiplied by a 0-d array), so create_graph works on Values as on tensors."""
+    from autograd_core import ops
+
+    for x0, slope in ((0.5, 1.0), (-0.5, 1.0), (2.0, 0.0), (-1.5, 0.0)):
+        x = Value(x0)
+        y = ops.clip(x * x, 0.0, 1.0)
+        (dy,) = grad(y, x, create_graph=True)  # 2x inside the interval, else 0
+        assert dy.data == 2 * x0 * slope
+        (d2y,) = grad(dy, x, allow_unused=True)
+        assert d2y == 2 * slope

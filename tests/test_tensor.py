@@ -118,6 +118,22 @@ def test_gradients_never_share_memory_even_through_add():
     assert b.grad[0] == 1.0  # ...without touching anyone else's
 
 
+def test_the_gradient_of_a_0d_tensor_is_a_0d_array_on_every_path():
+    """numpy answers arithmetic on 0-d arrays with a scalar; .grad stays an array, as the
+    data is (PyTorch: a 0-d tensor), whether it is copied, accumulated or summed."""
+    from autograd_core import grad
+
+    for dtype in (np.float64, np.float32):
+        x = Tensor(np.array(3.0, dtype=dtype), requires_grad=True)
+        (x * x).backward()
+        first = x.grad
+        (x * x + x).backward()  # accumulated
+        assert type(first) is np.ndarray and first.shape == () and first.dtype == dtype
+        assert type(x.grad) is np.ndarray and x.grad.dtype == dtype and x.grad == 6.0 + 7.0
+        (summed,) = grad(x * x + x, x)  # two paths summed in the general sweep
+        assert type(summed) is np.ndarray and summed.dtype == dtype and summed == 7.0
+
+
 def test_a_fresh_contribution_becomes_the_leaf_gradient_without_a_copy():
     """A rule's result that nothing else holds is adopted as the gradient, as PyTorch
     steals it; -0.0 still becomes +0.0 there, as in a Value's sum from 0.0."""
