@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-import bench_workloads
+import bench_workloads  # noqa: E402  (benchmarks/ is put on sys.path just above)
 
 WORKLOADS = {
     1: "micrograd's demo step (scalar engine)",
@@ -630,7 +630,7 @@ def main(argv=None):
         if not info["installed"]:
             notes.append(f"{info['label']}: {info['note']}")
     cpus = environment.get("cpus_usable") or environment.get("cpu_count") or 1
-    loads = [l[0] for l in (load_before, load_after) if l]
+    loads = [load[0] for load in (load_before, load_after) if load]
     under_load = bool(loads) and max(loads) > 0.5 * cpus
 
     results = {

@@ -121,7 +121,10 @@ def test_elementwise_gradient_matches_finite_differences(case, data):
 @given(data=st.data())
 def test_bce_weights_match_numpy(data):
     n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
-    arrays = lambda elements: data.draw(hnp.arrays(np.float64, (n, c), elements=elements))
+
+    def arrays(elements):
+        return data.draw(hnp.arrays(np.float64, (n, c), elements=elements))
+
     p, logits, y = arrays(floats(0.01, 0.99)), arrays(floats(-30, 30)), arrays(floats(0, 1))
     weight = data.draw(hnp.arrays(np.float64, (c,), elements=floats(0, 3)), label="weight")
     pos_weight = data.draw(hnp.arrays(np.float64, (c,), elements=floats(0, 3)), label="pos_weight")
