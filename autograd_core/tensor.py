@@ -501,7 +501,7 @@ class Tensor(Node):
         elif self._a is not None and not self._retains_grad:
             self.grad = g  # an intermediate's: backward reads it once, then releases it
             return
-        elif type(g) is np.ndarray and g.ndim and g.base is None and g.flags.writeable \
+        elif type(g) is np.ndarray and g.ndim and g.flags.owndata and g.flags.writeable \
                 and sys.getrefcount(g) <= _REFS_OF_A_PRIVATE_ARGUMENT:
             # A gradient the user will see must own its memory. This one does: a fresh array
             # (a matmul's result, say) that only the backward loop's variable holds. Adopt it
