@@ -97,7 +97,7 @@ def load_engines():
 
 class BareValue:
     """The least a pure-Python scalar engine can do for the demo step, as a floor to read
-    the figures against: four slots, no checks, no grad modes, no tape, no hooks, numbers
+    the figures against: five slots, no checks, no grad modes, no tape, no hooks, numbers
     wrapped without validation, only the ops the demo uses. Not an engine to use."""
 
     __slots__ = ("data", "grad", "a", "b", "kind")
