@@ -43,6 +43,26 @@ class _GradMode(threading.local):
     tapes = ()  # the recorders (Tapes, anomaly detection) open in this thread, outermost first
     anomaly = None  # the innermost active anomaly detection, or None
 
+    def __init__(self):  # (run once in each thread, on its first use)
+        self.end = _ThreadEnd()
+
+
+class _ThreadEnd:
+    """Dropped with its thread's state when the thread ends: if the thread still had
+    recording off (``set_grad_enabled(False)`` and no way back), its share of the
+    process-wide count goes with it, so the other threads keep the fast path."""
+
+    __slots__ = ("recording_off",)
+
+    def __init__(self):
+        self.recording_off = False
+
+    def __del__(self):
+        global threads_without_grad
+        if self.recording_off:
+            with _counts_lock:
+                threads_without_grad -= 1
+
 
 _mode = _GradMode()
 # Process-wide counts that let building a node skip the per-thread lookups in the common
@@ -67,6 +87,7 @@ def _set_mode(enabled: bool) -> bool:
         with _counts_lock:
             threads_without_grad += -1 if enabled else 1
         _mode.enabled = enabled
+        _mode.end.recording_off = not enabled
     return previous
 
 

@@ -219,6 +219,23 @@ def test_a_new_thread_records_whatever_the_thread_that_started_it_does():
     assert seen == {"recording": True, "node": True}
 
 
+def test_a_thread_that_ends_with_recording_off_gives_back_its_share_of_the_count():
+    """``set_grad_enabled(False)`` with no way back, then the thread ends: its state goes
+    with it, and so must its share of the count (the fixture checks the count; left raised,
+    every other thread's nodes would take the per-thread lookup for good)."""
+    during = []
+
+    def quit_recording():
+        set_grad_enabled(False)
+        during.append(graph.threads_without_grad)
+
+    before = graph.threads_without_grad
+    run_threads(quit_recording, quit_recording)
+    assert during and min(during) >= before + 1
+    assert graph.threads_without_grad == before
+    assert (Value(1.0, requires_grad=True) * 2).requires_grad
+
+
 def test_many_threads_switching_modes_in_lockstep_each_see_only_their_own():
     """Eight threads, twelve steps: at each step every thread enters or leaves one of the
     mode contexts (a seeded random schedule), then all check their own mode while the others
