@@ -13,7 +13,7 @@ call. A VJP is only called for inputs that need a gradient. VJPs use arithmetic 
 like functions, e.g. ``cos(a)``), so they work on floats, arrays, and on graph nodes alike.
 
 Conventions at kinks (documented and tested): relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) =
-slope, maximum/minimum ties split the gradient evenly, d(x**y)/dx = 0 at x == 0 where y == 0, and
+slope, maximum/minimum ties split the gradient evenly (a nan sends all of it to both inputs), d(x**y)/dx = 0 at x == 0 where y == 0, and
 d(x**y)/dy = 0 where x == 0 and y >= 0 (PyTorch's choices).
 """
 from __future__ import annotations
@@ -121,8 +121,10 @@ def _leaky_relu(x, slope):
 
 
 def _split_tie(mine, other):
-    """Share of the gradient of max(mine, other) that goes to ``mine``: 1, 1/2 at a tie, 0."""
-    return where(mine > other, 1.0, where(mine == other, 0.5, 0.0))
+    """Share of the gradient of max(mine, other) that goes to ``mine``: 0 where ``other`` is
+    larger, 1/2 at a tie, else 1; so a nan (neither larger) gets all of it, and so does the
+    other input, as in PyTorch: the gradient reaches whatever made the nan."""
+    return where(mine < other, 0.0, where(mine == other, 0.5, 1.0))
 
 
 add = Op("add", operator.add, PASS, PASS, symbol="+")

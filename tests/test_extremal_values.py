@@ -380,6 +380,19 @@ def test_maximum_and_minimum_split_ties_evenly_and_send_the_rest_to_the_winner(n
                        (a[ordered], b[ordered]), signed_zeros=False)
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_maximum_and_minimum_give_both_inputs_the_whole_gradient_when_one_is_nan(name, kind):
+    """A nan is neither larger nor smaller, so neither input loses: both get the gradient, as
+    in PyTorch (``where(a == b, g / 2, g)`` masked where the other input wins)."""
+    a, b = grid(BY_NAME[name])
+    result = run(BY_NAME[name], kind)
+    unordered = np.isnan(a) | np.isnan(b)
+    assert unordered.sum() == 2 * 17 - 1
+    assert result.grads[0][unordered].tolist() == [1.0] * 33
+    assert result.grads[1][unordered].tolist() == [1.0] * 33
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_pow_conventions_at_a_zero_base(kind):
     """d(x**y)/dx = 0 at x == 0 where y == 0 (x ** 0 is the constant 1), and
