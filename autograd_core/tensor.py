@@ -199,48 +199,48 @@ class Tensor(Node):
 
     # ----- elementwise functions -----
     def exp(self):
-        return ops.exp(self)
+        return _apply(ops.exp, (self,))
 
     def log(self):
-        return ops.log(self)
+        return _apply(ops.log, (self,))
 
     def sqrt(self):
-        return ops.sqrt(self)
+        return _apply(ops.sqrt, (self,))
 
     def sin(self):
-        return ops.sin(self)
+        return _apply(ops.sin, (self,))
 
     def cos(self):
-        return ops.cos(self)
+        return _apply(ops.cos, (self,))
 
     def tanh(self):
-        return ops.tanh(self)
+        return _apply(ops.tanh, (self,))
 
     def sigmoid(self):
-        return ops.sigmoid(self)
+        return _apply(ops.sigmoid, (self,))
 
     def softplus(self):
-        return ops.softplus(self)
+        return _apply(ops.softplus, (self,))
 
     def erf(self):
-        return ops.erf(self)
+        return _apply(ops.erf, (self,))
 
     def relu(self):
-        return ops.relu(self)
+        return _apply(ops.relu, (self,))
 
     def leaky_relu(self, slope: float = 0.01):
         if not isinstance(slope, numbers.Real):
             raise TypeError(f"leaky_relu slope must be a real number, got {type(slope).__name__}")
-        return ops.leaky_relu(self, float(slope))
+        return _apply(ops.leaky_relu, (self,), (float(slope),))
 
     def abs(self):
-        return ops.absolute(self)
+        return _apply(ops.absolute, (self,))
 
     __abs__ = abs
 
     def clip(self, min=None, max=None):
         """Values below ``min`` become ``min``, above ``max`` become ``max`` (gradient 1 inside)."""
-        return ops.clip(self, min, max)
+        return _apply(ops.clip, (self,), (min, max))
 
     clamp = clip
 
@@ -250,15 +250,15 @@ class Tensor(Node):
         return _apply(ops.total, (self,), (axis, bool(keepdims)))
 
     def mean(self, axis=None, keepdims: bool = False):
-        return ops.mean(self, _axis(axis, self.ndim), bool(keepdims))
+        return _apply(ops.mean, (self,), (_axis(axis, self.ndim), bool(keepdims)))
 
     def max(self, axis=None, keepdims: bool = False):
         """Largest element(s); ties share the gradient evenly."""
-        return ops.amax(self, _axis(axis, self.ndim), bool(keepdims))
+        return _apply(ops.amax, (self,), (_axis(axis, self.ndim), bool(keepdims)))
 
     def min(self, axis=None, keepdims: bool = False):
         """Smallest element(s); ties share the gradient evenly."""
-        return ops.amin(self, _axis(axis, self.ndim), bool(keepdims))
+        return _apply(ops.amin, (self,), (_axis(axis, self.ndim), bool(keepdims)))
 
     def var(self, axis=None, keepdims: bool = False, correction: int = 1):
         """Variance with Bessel's correction by default, as ``torch.var``."""
@@ -273,13 +273,13 @@ class Tensor(Node):
 
     def logsumexp(self, axis=-1, keepdims: bool = False):
         """log(sum(exp(x))) along ``axis``, finite for inputs of any size."""
-        return ops.logsumexp(self, _axis(axis, self.ndim), bool(keepdims))
+        return _apply(ops.logsumexp, (self,), (_axis(axis, self.ndim), bool(keepdims)))
 
     def softmax(self, axis=-1):
-        return ops.softmax(self, _axis(axis, self.ndim))
+        return _apply(ops.softmax, (self,), (_axis(axis, self.ndim),))
 
     def log_softmax(self, axis=-1):
-        return ops.log_softmax(self, _axis(axis, self.ndim))
+        return _apply(ops.log_softmax, (self,), (_axis(axis, self.ndim),))
 
     # ----- shapes -----
     def astype(self, dtype) -> "Tensor":
@@ -288,11 +288,11 @@ class Tensor(Node):
         if dtype.kind != "f" and self.requires_grad:
             raise TypeError(f"astype: a tensor that requires grad can only become a float dtype, "
                             f"not {dtype}")
-        return ops.astype(self, dtype)
+        return _apply(ops.astype, (self,), (dtype,))
 
     def reshape(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return ops.reshape(self, tuple(int(n) for n in shape))
+        return _apply(ops.reshape, (self,), (tuple(int(n) for n in shape),))
 
     view = reshape
 
@@ -306,7 +306,7 @@ class Tensor(Node):
         """``transpose()`` reverses the axes; ``transpose(dim0, dim1)`` swaps two of them, as in
         PyTorch; ``transpose((2, 0, 1))`` (one sequence) permutes them, as in numpy."""
         if not axes:
-            return ops.transpose(self, None)
+            return _apply(ops.transpose, (self,), (None,))
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             return self.permute(*axes[0])
         if len(axes) == 2:
@@ -317,16 +317,16 @@ class Tensor(Node):
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         if sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
             raise ValueError(f"permute: {axes} is not a permutation of the axes of shape {self.shape}")
-        return ops.transpose(self, tuple(a % self.ndim for a in axes))
+        return _apply(ops.transpose, (self,), (tuple(a % self.ndim for a in axes),))
 
     def swapaxes(self, axis1: int, axis2: int):
         order = list(range(self.ndim))
         order[axis1], order[axis2] = order[axis2], order[axis1]
-        return ops.transpose(self, tuple(order))
+        return _apply(ops.transpose, (self,), (tuple(order),))
 
     @property
     def T(self):
-        return ops.transpose(self, None)
+        return _apply(ops.transpose, (self,), (None,))
 
     def squeeze(self, axis=None):
         if axis is None:
@@ -349,13 +349,13 @@ class Tensor(Node):
             np.broadcast_shapes(self.shape, shape)
         except ValueError:
             raise ValueError(f"expand: shape {self.shape} cannot be broadcast to {shape}") from None
-        return ops.expand(self, shape)
+        return _apply(ops.expand, (self,), (shape,))
 
     def broadcast_to(self, shape):
         return self.expand(*shape)
 
     def __getitem__(self, index):
-        return ops.getitem(self, _index(index))
+        return _apply(ops.getitem, (self,), (_index(index),))
 
     def split(self, split_size_or_sections, axis: int = 0):
         """Pieces of ``split_size`` along ``axis`` (the last may be smaller), or of the sizes

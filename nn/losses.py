@@ -241,10 +241,15 @@ def _nll(log_probs, target, weight, ignore_index, reduction, label_smoothing, na
         raise IndexError(f"{name}: target class {target[outside][0]} is out of range for "
                          f"{n_classes} classes (0 to {n_classes - 1}, or "
                          f"ignore_index={ignore_index})")
+    rows = log_probs if log_probs.ndim == 2 else log_probs.reshape(-1, n_classes)
+    if weight is None and not label_smoothing and target.size and keep.all():
+        # Every sample counts once: three nodes (pick, negate, reduce) instead of the
+        # weighted mean's six, with the same bits ('mean' is then the sum over the count).
+        losses = -rows[np.arange(target.size), target]
+        return _reduce(losses if reduction == "mean" else losses.reshape(shape), reduction)
     w = _class_weights(weight, n_classes, log_probs.dtype, name)
     index = np.where(keep, target, 0)  # an ignored sample looks at class 0, then weighs 0
     sample_weight = np.where(keep, w[index], 0).astype(log_probs.dtype)
-    rows = log_probs.reshape(-1, n_classes)
     losses = -(rows[np.arange(len(index)), index] * sample_weight)
     if label_smoothing:  # plus ε/C times the cross entropy against the uniform distribution
         uniform = -(rows * w).sum(axis=-1) * keep

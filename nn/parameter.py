@@ -78,16 +78,15 @@ class Parameter(Tensor):
             array = array.astype(np.float64)  # Parameter([1, 2]) learns floats
         super().__init__(array, requires_grad=requires_grad)
 
-    @property
-    def data(self) -> ParameterArray:
-        return _load_data(self)
-
-    @data.setter
-    def data(self, array) -> None:
+    def _set_data(self, array) -> None:
         array = array.data if isinstance(array, Tensor) else array
         if type(array) is not ParameterArray:
             array = np.asarray(array).view(ParameterArray)
         _store_data(self, array)
+
+    # Read straight from the slot (the engine reads .data at every step of every pass, and a
+    # getter written in Python would cost a call each time); written through _set_data.
+    data = property(_load_data, _set_data, doc="The parameter's array (a ParameterArray).")
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

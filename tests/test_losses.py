@@ -249,6 +249,37 @@ def test_weighted_mean_divides_by_the_weights_for_indices_and_by_n_for_probabili
         total / 4, rel=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_unweighted_class_indices_take_a_shorter_graph_to_the_same_bits(dtype, reduction):
+    """With no weight and nothing ignored, cross_entropy picks, negates and reduces (three
+    nodes after log_softmax); the general weighted mean, given weights of 1, must agree with
+    it to the bit, loss and gradient."""
+    rng = np.random.default_rng(4)
+    logits = (rng.normal(size=(37, 10)) * 3).astype(dtype)
+    target = rng.integers(0, 10, size=37)
+    short, general = Tensor(logits, requires_grad=True), Tensor(logits, requires_grad=True)
+    loss = cross_entropy(short, target, reduction=reduction)
+    reference = cross_entropy(general, target, weight=np.ones(10), reduction=reduction)
+    upstream = rng.normal(size=loss.shape).astype(dtype)
+    loss.backward(upstream)
+    reference.backward(upstream)
+    assert loss.dtype == reference.dtype == dtype
+    assert loss.data.tobytes() == reference.data.tobytes()
+    assert short.grad.tobytes() == general.grad.tobytes()
+    assert node_count(loss) < node_count(reference)
+
+
+def node_count(root):
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(node.parents)
+    return len(seen)
+
+
 def test_ignore_index_costs_nothing_and_does_not_count():
     logits = Tensor(np.random.default_rng(3).normal(size=(3, 4)), requires_grad=True)
     per_sample = cross_entropy(logits, [1, -100, 3], reduction="none")
