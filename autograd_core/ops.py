@@ -18,6 +18,7 @@ d(x**y)/dy = 0 where x == 0 and y >= 0 (PyTorch's choices).
 """
 from __future__ import annotations
 
+import dis
 import functools
 import math
 import operator
@@ -37,7 +38,7 @@ class Op:
         12.0
     """
 
-    __slots__ = ("name", "forward", "vjps", "symbol", "packs_inputs")
+    __slots__ = ("name", "forward", "vjps", "symbol", "packs_inputs", "reads_inputs", "reads_out")
 
     def __init__(self, name, forward, *vjps, symbol=None, packs_inputs=False):
         self.name = name
@@ -47,6 +48,12 @@ class Op:
         # VJPs that take the inputs as one tuple, ``vjp(g, out, inputs, *params)``: an op of
         # n inputs would otherwise copy all n into each of its n VJP calls (O(n²))
         self.packs_inputs = packs_inputs
+        # What backward will read, so what a Tensor must keep from being changed in place
+        # until then: the inputs (mul's rules do, add's do not) and the result (exp's does).
+        # Found from the rules' code, as PyTorch's autograd finds what to save in its formulas.
+        inputs = range(2, 3 if packs_inputs else 2 + len(vjps))
+        self.reads_inputs = any(_reads(vjp, i) for vjp in vjps for i in inputs)
+        self.reads_out = any(_reads(vjp, 1) for vjp in vjps)
 
     def __call__(self, *args):
         for arg in args:
@@ -66,6 +73,25 @@ class Op:
 
     def __repr__(self):
         return f"<op {self.name}>"
+
+
+def _reads(vjp, position: int) -> bool:
+    """Whether the rule ``vjp`` uses its argument at ``position`` (1 is ``out``, 2 the first
+    input). Read from its bytecode; a rule whose code cannot be read counts as using all."""
+    if vjp is None or vjp is PASS:
+        return False
+    if isinstance(vjp, functools.partial):  # (a variadic op's rule, its index bound first)
+        return _reads(vjp.func, position + len(vjp.args))
+    code = getattr(vjp, "__code__", None)
+    if code is None or position >= code.co_argcount:
+        return True
+    name = code.co_varnames[position]
+    if name in code.co_cellvars:  # used by a function nested in the rule
+        return True
+    return any(instruction.opname.startswith("LOAD_FAST")  # (3.12+ pairs loads: a tuple)
+               and name in (instruction.argval if isinstance(instruction.argval, tuple)
+                            else (instruction.argval,))
+               for instruction in dis.get_instructions(code))
 
 
 def where(condition, x, y):

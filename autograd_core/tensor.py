@@ -76,11 +76,13 @@ class Tensor(Node):
         array([[3. , 2.5],
                [3. , 2.5]])
 
-    Once an operation has recorded a tensor for backward, its array is read-only: change the
-    tensor by rebinding ``t.data = new_array`` (or ``with no_grad(): t -= step``, which
-    rebinds too). A tensor whose array was rebound after an operation used it cannot be
-    back-propagated through that operation: backward raises. Leaves get ``.grad`` (same shape
-    and dtype as the data); intermediate tensors only after ``retain_grad()``.
+    Once an operation whose backward reads a tensor has recorded it (``x * w`` does, ``x + w``
+    does not: its gradient needs neither), its array is read-only, and so is a result that
+    its own backward reads (``x.exp()``'s). Change the tensor by rebinding
+    ``t.data = new_array`` (or ``with no_grad(): t -= step``, which rebinds too). A tensor
+    whose array was rebound after such an operation used it cannot be back-propagated
+    through that operation: backward raises. Leaves get ``.grad`` (same shape and dtype as
+    the data); intermediate tensors only after ``retain_grad()``.
     """
 
     __slots__ = ("_rest", "_saved", "_retains_grad", "_hooks")
@@ -120,10 +122,15 @@ class Tensor(Node):
         out._retains_grad = False
         out._op = out._a = out._b = out._hooks = None
         if _link(out, op, inputs, params):
-            out._saved = datas
-            for array in datas:
-                if array.flags.writeable:  # saved for backward: nobody may change it
-                    array.flags.writeable = False
+            # Backward will read the inputs (or the result is a view of them, as a transpose's
+            # is, which a later op may read): nobody may change or replace them.
+            if op.reads_inputs or out.data.base is not None:
+                out._saved = datas
+                for array in datas:
+                    if array.flags.writeable:
+                        array.setflags(write=False)
+            if op.reads_out:  # (exp's gradient is g * out): nor the result
+                out.data.setflags(write=False)
         return out
 
     # ----- arithmetic: each operator is generated from its row of the op table -----
@@ -551,7 +558,8 @@ class Tensor(Node):
             self.grad = None
 
     def _check_saved(self) -> None:
-        if self._a.data is self._saved[0] and (self._b is None or self._b.data is self._saved[1]) \
+        saved = self._saved  # empty when the op's backward reads no input (add, transpose)
+        if not saved or self._a.data is saved[0] and (self._b is None or self._b.data is saved[1]) \
                 and not self._rest:
             return  # the common case, checked without building the list of parents
         for parent, array in zip(self.parents, self._saved):

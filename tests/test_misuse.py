@@ -91,7 +91,7 @@ def add_in_place_into_saved_array():
 def fill_a_parameter_after_forward():
     layer = nn.Linear(2, 2, generator=0)
     layer(Tensor(np.ones((1, 2))))
-    layer.bias.data.fill_(0.0)  # PyTorch's idiom, but the forward pass saved this array
+    layer.weight.data.fill_(0.0)  # PyTorch's idiom, but the product saved this array
 
 
 def step_parameter_in_place_after_forward():

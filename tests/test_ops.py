@@ -166,3 +166,22 @@ def test_sigmoid_and_softplus_stay_finite_with_the_right_gradient(x):
 @pytest.mark.parametrize("x", [-300.0, 300.0])
 def test_tanh_gradient_is_zero_far_out(x):
     assert grads_of(Value.tanh, x) == [0.0]
+
+
+def test_what_backward_reads_is_found_from_the_rules_code():
+    """Each row knows whether its rules read the inputs and the result (a Tensor keeps those
+    read-only until backward): found from the rules' code, so it cannot drift from them."""
+    from autograd_core.ops import PASS, Op, cat
+    reads = {name: (OPS[name].reads_inputs, OPS[name].reads_out)
+             for name in ("add", "sub", "mul", "exp", "div", "relu", "transpose", "softmax")}
+    assert reads == {"add": (False, False), "sub": (False, False), "mul": (True, False),
+                     "exp": (False, True), "div": (True, True), "relu": (True, False),
+                     "transpose": (False, False), "softmax": (False, True)}
+    assert not cat.of_arity(3).reads_inputs  # (functools.partial rules: cat slices g only)
+
+    def nested(g, out, a):
+        return (lambda: g * out)()  # out is read by a nested function only: a closure's cell
+
+    assert Op("nested", None, nested).reads_out
+    assert Op("opaque", None, np.negative).reads_inputs  # code unknown: assumed to read all
+    assert not Op("pass", None, PASS, None).reads_inputs

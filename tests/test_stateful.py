@@ -528,11 +528,19 @@ class TensorMachine(EngineMachine):
         return self._apply(case, (a, b)[:case.arity], mode)
 
     @invariant()
-    def saved_arrays_are_read_only(self):
-        # Arrays an op saved for backward cannot be changed in place (the README's promise).
+    def arrays_backward_will_read_are_read_only(self):
+        # What a recorded op's backward will read cannot be changed in place (the README's
+        # promise): its inputs if its rules read them (or its result is a view of them), its
+        # result if they read that (exp's). A sum's inputs stay writeable, as in PyTorch.
         for entry in self.entries:
-            for x in entry.inputs:
-                assert not x.nodes[0].data.flags.writeable
+            node = entry.nodes[0]
+            if node._a is None:  # made without recording: nothing to protect
+                continue
+            if node._op.reads_inputs or node.data.base is not None:
+                for x in entry.inputs:
+                    assert not x.nodes[0].data.flags.writeable
+            if node._op.reads_out:
+                assert not node.data.flags.writeable
 
 
 TestScalarMachine = ScalarMachine.TestCase

@@ -47,6 +47,43 @@ def test_the_tensor_owns_its_copy_and_arrays_saved_for_backward_are_read_only():
     assert t.grad.tolist() == [2.0, 2.0, 2.0]
 
 
+def test_a_result_that_backward_reads_is_read_only_too():
+    """exp's gradient is g * out: changing the result in place would change the gradient
+    silently, so it is read-only (it once gave e**1 → 100 here)."""
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    with pytest.raises(ValueError, match="read-only"):
+        y.data[0] = 100.0
+    y.backward(np.ones(2))
+    assert x.grad.tolist() == np.exp([1.0, 2.0]).tolist()
+    assert (x * 2).data.flags.writeable  # a product's backward reads its inputs, not its result
+
+
+def test_arrays_that_backward_does_not_read_stay_writeable():
+    """A sum's gradient needs neither input, as PyTorch's AddBackward saves nothing: the
+    inputs stay writeable and may even be rebound, and the gradient is still right."""
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    y = (a + b).sum()
+    assert a.data.flags.writeable and b.data.flags.writeable
+    a.data[0] = 10.0
+    b.data = np.zeros(2)
+    y.backward()
+    assert a.grad.tolist() == b.grad.tolist() == [1.0, 1.0]
+
+
+def test_a_view_that_backward_reads_protects_the_array_it_views():
+    """w.T reads nothing itself, but its result is a view of w's array that the product
+    reads: w's own array must be read-only, or writing to it would change the view."""
+    w = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    x = Tensor([[1.0, 1.0]], requires_grad=True)
+    y = (x @ w.T).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        w.data[0, 0] = 100.0
+    y.backward()
+    assert x.grad.tolist() == [[4.0, 6.0]]
+
+
 def test_properties_and_conversions():
     t = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     assert (t.shape, t.ndim, t.size, len(t)) == ((2, 3), 2, 6, 2)
