@@ -282,7 +282,9 @@ class Node:
                 "recording (under no_grad, from detached or constant inputs)")
         if retain_graph is None:
             retain_graph = create_graph
-        if create_graph or hooks_registered or _mode.anomaly is not None:
+        # (anomaly detection is a recorder: while none is open anywhere, open_tapes is 0 and
+        # the per-thread lookup is skipped)
+        if create_graph or hooks_registered or (open_tapes and _mode.anomaly is not None):
             _quiet_sweep(_graph_order((self,)), {self: _seed(self, grad, create_graph)},
                          retain_graph, create_graph, _store_grad)
         else:  # the fast path: no graph to record, no hook or check to run

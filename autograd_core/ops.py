@@ -308,7 +308,8 @@ getitem = Op("getitem", lambda a, index: a[index],
 # The gradient of getitem, as an op of its own so that it can be differentiated again.
 scatter = Op("scatter", _scatter, lambda g, out, values, shape, index: getitem(g, index))
 astype = Op("astype", lambda a, dtype: a.astype(dtype), lambda g, out, a, dtype: astype(g, a.dtype))
-total = Op("sum", lambda a, axis, keepdims: np.add.reduce(a, axis=axis, keepdims=keepdims),
+# (out=...: a full sum comes back as a 0-d array, not as a numpy scalar to convert again)
+total = Op("sum", lambda a, axis, keepdims: np.add.reduce(a, axis=axis, keepdims=keepdims, out=...),
            lambda g, out, a, axis, keepdims: expand(_spread(g, a, axis, keepdims), np.shape(a)))
 mean = Op("mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
           lambda g, out, a, axis, keepdims:
