@@ -13,8 +13,9 @@ call. A VJP is only called for inputs that need a gradient. VJPs use arithmetic 
 like functions, e.g. ``cos(a)``), so they work on floats, arrays, and on graph nodes alike.
 
 Conventions at kinks (documented and tested): relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) =
-slope, maximum/minimum ties split the gradient evenly (a nan sends all of it to both inputs), d(x**y)/dx = 0 at x == 0 where y == 0, and
-d(x**y)/dy = 0 where x == 0 and y >= 0 (PyTorch's choices).
+slope, maximum/minimum ties split the gradient evenly (a nan sends all of it to both inputs),
+d(x**y)/dx = 0 at x == 0 where y == 0, and d(x**y)/dy = 0 where x == 0 and y >= 0 (PyTorch's
+choices).
 """
 from __future__ import annotations
 

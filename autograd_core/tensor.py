@@ -559,9 +559,9 @@ class Tensor(Node):
 
     def _check_saved(self) -> None:
         saved = self._saved  # empty when the op's backward reads no input (add, transpose)
-        if not saved or self._a.data is saved[0] and (self._b is None or self._b.data is saved[1]) \
-                and not self._rest:
-            return  # the common case, checked without building the list of parents
+        if not saved or (self._a.data is saved[0] and not self._rest
+                         and (self._b is None or self._b.data is saved[1])):
+            return  # the common cases, checked without building the list of parents
         for parent, array in zip(self.parents, self._saved):
             if parent.data is not array:
                 name = f" {parent.label!r}" if parent.label else ""

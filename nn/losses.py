@@ -246,7 +246,9 @@ def _nll(log_probs, target, weight, ignore_index, reduction, label_smoothing, na
         # Every sample counts once: three nodes (pick, negate, reduce) instead of the
         # weighted mean's six, with the same bits ('mean' is then the sum over the count).
         losses = -rows[np.arange(target.size), target]
-        return _reduce(losses if reduction == "mean" else losses.reshape(shape), reduction)
+        if reduction == "none" and losses.shape != shape:  # one sample of shape (C,)
+            return losses.reshape(shape)
+        return _reduce(losses, reduction)
     w = _class_weights(weight, n_classes, log_probs.dtype, name)
     index = np.where(keep, target, 0)  # an ignored sample looks at class 0, then weighs 0
     sample_weight = np.where(keep, w[index], 0).astype(log_probs.dtype)
