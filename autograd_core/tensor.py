@@ -451,7 +451,8 @@ class Tensor(Node):
 
     # ----- graph utilities -----
     def detach(self) -> "Tensor":
-        """A new leaf sharing this tensor's (read-only) array, with no history."""
+        """A new leaf sharing this tensor's array, with no history (as in PyTorch, the two
+        share memory; the array is read-only if a graph's backward will read it)."""
         out = _new(Tensor)
         _init(out, self.data, False)
         return out
