@@ -247,6 +247,9 @@ class Tensor(Node):
 
     def clip(self, min=None, max=None):
         """Values below ``min`` become ``min``, above ``max`` become ``max`` (gradient 1 inside)."""
+        if isinstance(min, Node) or isinstance(max, Node):
+            raise TypeError("clip: min and max are numbers or arrays, not tensors (for bounds "
+                            "that need a gradient, use maximum and minimum)")
         return _apply(ops.clip, (self,), (min, max))
 
     clamp = clip
@@ -276,7 +279,8 @@ class Tensor(Node):
         return (centred * centred).sum(axis, keepdims) / max(count - correction, 0)
 
     def std(self, axis=None, keepdims: bool = False, correction: int = 1):
-        return self.var(axis, keepdims, correction).sqrt()
+        """Square root of ``var``; where all values are equal its gradient is 0 (a kink)."""
+        return _apply(ops.std, (self.var(axis, keepdims, correction),))
 
     def logsumexp(self, axis=-1, keepdims: bool = False):
         """log(sum(exp(x))) along ``axis``, finite for inputs of any size."""
@@ -304,9 +308,11 @@ class Tensor(Node):
     view = reshape
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        start, end = _dim(start_dim, self.ndim, "start_dim"), _dim(end_dim, self.ndim, "end_dim")
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
         return self.reshape(*self.shape[:start], -1, *self.shape[end + 1:])
 
     def transpose(self, *axes):
@@ -322,11 +328,19 @@ class Tensor(Node):
 
     def permute(self, *axes):
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        if sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
-            raise ValueError(f"permute: {axes} is not a permutation of the axes of shape {self.shape}")
-        return _apply(ops.transpose, (self,), (tuple(a % self.ndim for a in axes),))
+        if len(axes) != self.ndim:
+            raise ValueError(f"permute: {tuple(axes)} is not a permutation of the axes of shape "
+                             f"{self.shape}")
+        order = tuple(_dim(a, self.ndim, "permute: axis") for a in axes)
+        if sorted(order) != list(range(self.ndim)):
+            raise ValueError(f"permute: {tuple(axes)} is not a permutation of the axes of shape "
+                             f"{self.shape}")
+        return _apply(ops.transpose, (self,), (order,))
 
     def swapaxes(self, axis1: int, axis2: int):
+        axis1, axis2 = _dim(axis1, self.ndim, "axis"), _dim(axis2, self.ndim, "axis")
+        if self.ndim == 0:
+            return _apply(ops.transpose, (self,), (None,))
         order = list(range(self.ndim))
         order[axis1], order[axis2] = order[axis2], order[axis1]
         return _apply(ops.transpose, (self,), (tuple(order),))
@@ -338,20 +352,34 @@ class Tensor(Node):
     def squeeze(self, axis=None):
         if axis is None:
             return self.reshape(*[n for n in self.shape if n != 1])
-        axes = {a % self.ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+        axes = {_dim(a, self.ndim, "squeeze: axis")
+                for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+        if self.ndim == 0:
+            return self.reshape(())
         for a in axes:
             if self.shape[a] != 1:
                 raise ValueError(f"squeeze: axis {a} of shape {self.shape} has size {self.shape[a]}, not 1")
         return self.reshape(*[n for i, n in enumerate(self.shape) if i not in axes])
 
     def unsqueeze(self, axis: int):
-        axis = axis % (self.ndim + 1)
+        if not -self.ndim - 1 <= axis <= self.ndim:  # (one more place than there are axes)
+            raise np.exceptions.AxisError(
+                f"unsqueeze: axis {axis} is out of range for a tensor with {self.ndim} "
+                f"dimensions (from {-self.ndim - 1} to {self.ndim})")
+        axis = _dim(axis, self.ndim + 1, "unsqueeze: axis")
         return self.reshape(*self.shape[:axis], 1, *self.shape[axis:])
 
     def expand(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        new_axes = len(shape) - self.ndim
+        if new_axes < 0:
+            raise ValueError(f"expand: shape {tuple(shape)} has fewer dimensions than the "
+                             f"tensor's {self.shape}")
+        if -1 in shape[:new_axes]:
+            raise ValueError(f"expand: -1 (keep the size) in {tuple(shape)} names a new leading "
+                             f"axis, which has no size to keep")
         shape = tuple(old if new == -1 else new for old, new in
-                      zip((1,) * (len(shape) - self.ndim) + self.shape, shape))
+                      zip((1,) * new_axes + self.shape, shape))
         try:
             np.broadcast_shapes(self.shape, shape)
         except ValueError:
@@ -367,13 +395,16 @@ class Tensor(Node):
     def split(self, split_size_or_sections, axis: int = 0):
         """Pieces of ``split_size`` along ``axis`` (the last may be smaller), or of the sizes
         listed, as ``torch.split``."""
-        axis = axis % self.ndim
+        if self.ndim == 0:
+            raise ValueError("split: a 0-d tensor has no axis to split")
+        axis = _dim(axis, self.ndim, "split: axis")
         length = self.shape[axis]
         if isinstance(split_size_or_sections, numbers.Integral):
             size = int(split_size_or_sections)
             if size <= 0:
                 raise ValueError(f"split: size must be positive, got {size}")
-            sizes = [min(size, length - start) for start in range(0, length, size)]
+            # (an empty axis gives one empty piece, as torch.split)
+            sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
         else:
             sizes = [int(n) for n in split_size_or_sections]
             if sum(sizes) != length:
@@ -505,6 +536,9 @@ class Tensor(Node):
         if type(g) is not np.ndarray or g.shape != self.data.shape or g.dtype != self.data.dtype:
             g = self._conform(g)  # (most contributions conform already: skip the call)
         if self.grad is not None:
+            if np.shape(self.grad) != self.data.shape:  # set by hand: adding would broadcast
+                raise RuntimeError(f"the .grad of a tensor of shape {self.shape} holds an array "
+                                   f"of shape {np.shape(self.grad)}; backward cannot add to it")
             grad = self.grad + g  # never in place: the old array may be the user's
         elif self._a is not None and not self._retains_grad:
             self.grad = g  # an intermediate's: backward reads it once, then releases it
@@ -619,6 +653,8 @@ _constants: dict = {}
 
 
 def _constant(x, like, what):
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+        x = x.item()  # np.sqrt(2.0) counts as the Python number it is: float32 stays float32
     if (type(x) is float or type(x) is int) and like is not None:
         dtype = like.data.dtype
         key = (x, dtype) if x else (x, dtype, math.copysign(1.0, x))
@@ -643,6 +679,8 @@ def _constant(x, like, what):
         raise TypeError(f"{what}: unsupported operand type {type(x).__name__}") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{what}: cannot use {array.dtype} data ({type(x).__name__}) with tensors")
+    if array.dtype.kind in "biu" and like is not None and like.data.dtype.kind == "f":
+        array = array.astype(like.data.dtype)  # integers take the float tensor's dtype (PyTorch)
     out = _new(Tensor)
     _init(out, array, False)
     return out
@@ -673,13 +711,33 @@ def _compare(ufunc, a, b):
 
 
 def _axis(axis, ndim):
+    """A reduction's ``axis`` (None, an int or a sequence of ints) checked and made non-negative.
+
+    An axis outside the tensor raises (numpy's ``AxisError``, both a ``ValueError`` and an
+    ``IndexError``) rather than wrapping round. A 0-d tensor takes 0 or -1, as in PyTorch:
+    its one element, so the reduction is over everything (None).
+    """
     if axis is None:
         return None
     if isinstance(axis, (tuple, list)):
-        return tuple(int(a) % max(ndim, 1) for a in axis)
-    if not -max(ndim, 1) <= axis < max(ndim, 1):
-        raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} dimensions")
-    return int(axis) % max(ndim, 1)
+        axes = tuple(_dim(a, ndim, "axis") for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"axis {tuple(axis)} names an axis more than once")
+        return None if ndim == 0 else axes
+    axis = _dim(axis, ndim, "axis")
+    return None if ndim == 0 else axis
+
+
+def _dim(axis, ndim: int, what: str) -> int:
+    """``axis`` as a non-negative position among ``ndim`` axes (a 0-d tensor takes 0 and -1)."""
+    if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
+        raise TypeError(f"{what} must be an integer, got {type(axis).__name__} {axis!r}")
+    size = max(ndim, 1)
+    if not -size <= axis < size:
+        raise np.exceptions.AxisError(
+            f"{what} {axis} is out of range for a tensor with {ndim} dimensions "
+            f"(from {-size} to {size - 1})")
+    return int(axis) % size
 
 
 def _index(index):
@@ -696,6 +754,8 @@ def _index_part(part):
         part = part.data
     if isinstance(part, (np.ndarray, list)):
         part = np.array(part)
+        if part.size == 0 and part.dtype.kind == "f":  # t[[]]: numpy reads [] as floats
+            part = part.astype(np.intp)
         part.flags.writeable = False
     return part
 

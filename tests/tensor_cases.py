@@ -190,6 +190,11 @@ TENSOR_CASES = [
     TensorCase("min", lambda a, axis, keep: a.min(axis, keep),
                lambda a, axis, keep: np.min(a, axis=axis, keepdims=keep),
                distinct_with_axis().map(lambda t: ((t[0],), t[1:]))),
+    # (correction 0: one element along the axis is a std of 0, the kink, whose gradient 0 is
+    # also the finite differences'; more elements are distinct, away from the kink)
+    TensorCase("std", lambda a, axis, keep: a.std(axis, keep, correction=0),
+               lambda a, axis, keep: np.std(a, axis=axis, keepdims=keep),
+               distinct_with_axis().map(lambda t: ((t[0],), t[1:]))),
     TensorCase("logsumexp", lambda a, axis, keep: a.logsumexp(axis, keep),
                lambda a, axis, keep: np.log(np.sum(np.exp(a), axis=axis, keepdims=keep)),
                with_axis(shapes=NONEMPTY, allow_none=False, allow_tuple=False).map(

@@ -393,6 +393,41 @@ def test_maximum_and_minimum_give_both_inputs_the_whole_gradient_when_one_is_nan
     assert result.grads[1][unordered].tolist() == [1.0] * 33
 
 
+# Where an op is flat its gradient is 0 whatever arrives from above, an inf (sqrt'(0)) or a
+# nan included: the rules select, as PyTorch's do, rather than multiply by a 0/1 mask (inf * 0
+# is nan). Inputs: -1 (cut off), 4 (passed on: sqrt'(4) = 1/4).
+FLAT_BELOW_ZERO = [
+    ("relu", lambda x: x.relu()),
+    ("clip", lambda x: ops.clip(x, 0.0, 10.0)),
+    ("maximum", lambda x: maximum(x, 0.0)),
+    ("minimum", lambda x: -minimum(-x, 0.0)),
+]
+
+
+@pytest.mark.parametrize("name, flat_below_zero", FLAT_BELOW_ZERO,
+                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("upstream", ["sqrt", "nan"])
+def test_a_flat_op_stops_an_infinite_or_nan_gradient(name, flat_below_zero, kind, upstream):
+    follow = (lambda y: y.sqrt()) if upstream == "sqrt" else (lambda y: y * math.nan)
+    grads = []
+    for x in (-1.0, 4.0):
+        leaf = Tensor([x], requires_grad=True) if kind == "whole-array Tensor" else make_leaf(kind, x)
+        out = follow(flat_below_zero(leaf))
+        (out.sum() if isinstance(out, Tensor) else out).backward()
+        grads.append(float(np.asarray(leaf.grad).reshape(-1)[0]))
+    assert grads[0] == 0.0
+    assert grads[1] == 0.25 if upstream == "sqrt" else math.isnan(grads[1])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_relu_passes_the_gradient_at_a_nan_input(kind):
+    """relu(nan) is nan, like maximum(nan, 0), and like maximum its gradient reaches the nan
+    (PyTorch's threshold_backward: 0 only where x <= 0)."""
+    result = run(BY_NAME["relu"], kind)
+    assert result.grads[0][np.isnan(EXTREMAL)].tolist() == [1.0]
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_pow_conventions_at_a_zero_base(kind):
     """d(x**y)/dx = 0 at x == 0 where y == 0 (x ** 0 is the constant 1), and

@@ -28,6 +28,13 @@ def leaf(*values):
     return Tensor(np.array(values, dtype=float), requires_grad=True)
 
 
+def backward_into_misshapen_grad():
+    """A ``.grad`` set by hand to another shape: adding to it would broadcast, silently."""
+    w = leaf(1.0, 2.0, 3.0)
+    w.grad = np.ones((2, 3))
+    (w * 2).sum().backward()
+
+
 def params():
     return [nn.Parameter([1.0, 2.0])]
 
@@ -219,7 +226,22 @@ MISUSES = [
     pytest.param(lambda: Tensor([1.0, 2.0]).item(), ValueError, "item(): the tensor has 2 elements, not 1", id="item-of-two-elements"),
     pytest.param(lambda: bool(Tensor([1.0, 2.0])), ValueError, "truth value of a tensor with more than one element is ambiguous", id="bool-of-two-elements"),
     pytest.param(lambda: len(Tensor(1.0)), TypeError, "len() of a 0-d tensor", id="len-of-0d"),
-    pytest.param(lambda: Tensor([1.0]).sum(axis=3), ValueError, "axis 3 is out of range for a tensor with 1 dimensions", id="sum-axis-out-of-range"),
+    # (numpy's AxisError is both a ValueError, as numpy raises, and an IndexError, as PyTorch does)
+    pytest.param(lambda: Tensor([1.0]).sum(axis=3), np.exceptions.AxisError, "axis 3 is out of range for a tensor with 1 dimensions", id="sum-axis-out-of-range"),
+    pytest.param(lambda: Tensor(np.ones((2, 3))).sum(axis=(0, 2)), np.exceptions.AxisError, "axis 2 is out of range for a tensor with 2 dimensions", id="sum-axis-tuple-out-of-range"),
+    pytest.param(lambda: Tensor(np.ones((2, 3))).mean(axis=(1, -1)), ValueError, "axis (1, -1) names an axis more than once", id="mean-axis-repeated"),
+    pytest.param(lambda: Tensor(np.ones((2, 3))).sum(axis=0.5), TypeError, "axis must be an integer, got float 0.5", id="sum-axis-float"),
+    pytest.param(lambda: Tensor(np.ones((2, 3))).permute(0, 2), np.exceptions.AxisError, "permute: axis 2 is out of range for a tensor with 2 dimensions", id="permute-axis-out-of-range"),
+    pytest.param(lambda: Tensor(np.ones((2, 3))).unsqueeze(3), np.exceptions.AxisError, "unsqueeze: axis 3 is out of range for a tensor with 2 dimensions (from -3 to 2)", id="unsqueeze-axis-out-of-range"),
+    pytest.param(lambda: Tensor(np.ones((1, 3))).squeeze(2), np.exceptions.AxisError, "squeeze: axis 2 is out of range", id="squeeze-axis-out-of-range"),
+    pytest.param(lambda: Tensor(np.ones((2, 3))).split(1, axis=2), np.exceptions.AxisError, "split: axis 2 is out of range", id="split-axis-out-of-range"),
+    pytest.param(lambda: Tensor(np.ones((2, 3))).swapaxes(0, 2), np.exceptions.AxisError, "axis 2 is out of range", id="swapaxes-axis-out-of-range"),
+    pytest.param(lambda: Tensor(np.ones((2, 3, 4))).flatten(2, 1), ValueError, "flatten: start_dim 2 comes after end_dim 1", id="flatten-start-after-end"),
+    pytest.param(lambda: Tensor(np.ones((1, 4))).expand(4), ValueError, "expand: shape (4,) has fewer dimensions than the tensor's (1, 4)", id="expand-fewer-dimensions"),
+    pytest.param(lambda: Tensor(np.ones(3)).expand(-1, 3), ValueError, "expand: -1 (keep the size) in (-1, 3) names a new leading axis", id="expand-minus-one-on-new-axis"),
+    pytest.param(lambda: Tensor(np.ones(3)).clip(Tensor(0.0), 1.0), TypeError, "clip: min and max are numbers or arrays, not tensors", id="clip-tensor-bounds"),
+    pytest.param(backward_into_misshapen_grad, RuntimeError, "the .grad of a tensor of shape (3,) holds an array of shape (2, 3)", id="backward-into-misshapen-grad"),
+    pytest.param(lambda: Tensor(1.0).split(1), ValueError, "split: a 0-d tensor has no axis to split", id="split-0d"),
     pytest.param(lambda: Tensor(np.ones((2, 3))).permute(0, 0), ValueError, "is not a permutation of the axes", id="permute-repeated-axis"),
     pytest.param(lambda: Tensor(np.ones((2, 3))).squeeze(0), ValueError, "squeeze: axis 0 of shape (2, 3) has size 2, not 1", id="squeeze-non-unit-axis"),
     pytest.param(lambda: Tensor(np.ones((2, 3))).expand(4, 3), ValueError, "expand: shape (2, 3) cannot be broadcast to (4, 3)", id="expand-incompatible"),

@@ -412,3 +412,66 @@ def test_number_constants_take_the_tensor_dtype_and_keep_the_sign_of_zero():
     y = Tensor([1.0, 2.0], requires_grad=True)
     assert (y * 3).parents[1].dtype == np.float64 and (y * 3).parents[1].item() == 3.0
     assert np.isnan((y * float("nan")).data).all()
+
+
+def test_numpy_scalars_and_integer_arrays_keep_a_float32_tensor_float32():
+    """As PyTorch: a number is a number whether Python's or numpy's (np.sqrt(4.0) is a
+    float64 scalar, which numpy alone would promote to), and integers take the float dtype."""
+    x = Tensor(np.array([1.0, 4.0], dtype=np.float32), requires_grad=True)
+    for y in (x / np.sqrt(4.0), np.float64(2.0) * x, x + np.int64(1), x * np.array([1, 2]),
+              np.arange(2) - x, x * np.array([True, False])):
+        assert y.dtype == np.float32, y
+    (x / np.sqrt(4.0)).sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [0.5, 0.5]
+    assert (x * np.ones(2)).dtype == np.float64  # a float64 array is a float64 operand
+
+
+def test_axes_out_of_range_raise_instead_of_wrapping_round():
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    for call in (lambda: x.sum(axis=(2,)), lambda: x.mean(axis=(0, -3)), lambda: x.max(axis=2),
+                 lambda: x.logsumexp(axis=-3), lambda: x.unsqueeze(3), lambda: x.squeeze(2),
+                 lambda: x.permute(0, 5), lambda: x.split(1, axis=2), lambda: x.flatten(0, 2)):
+        with pytest.raises(IndexError, match="out of range"):  # (numpy's AxisError)
+            call()
+    assert x.sum(axis=(-1,)).tolist() == [3.0, 12.0] and x.unsqueeze(-3).shape == (1, 2, 3)
+
+
+@pytest.mark.parametrize("reduce", [
+    lambda t, axis: t.sum(axis), lambda t, axis: t.mean(axis), lambda t, axis: t.max(axis),
+    lambda t, axis: t.min(axis), lambda t, axis: t.logsumexp(axis),
+    lambda t, axis: t.sum(axis=(axis,), keepdims=True), lambda t, axis: t.squeeze(axis),
+])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_a_0d_tensor_reduces_over_axis_0_or_minus_1_as_in_pytorch(reduce, axis):
+    x = Tensor(2.0, requires_grad=True)
+    y = reduce(x, axis)
+    assert y.shape == () and y.item() == 2.0
+    y.backward()
+    assert x.grad.shape == () and x.grad.item() == 1.0
+
+
+def test_softmax_family_on_an_empty_axis_gives_what_pytorch_gives():
+    with np.errstate(divide="ignore"):  # (the log of an empty sum, 0, warns as numpy's does)
+        assert Tensor(np.zeros((0, 3))).logsumexp(axis=0).tolist() == [-np.inf] * 3
+        assert Tensor(np.zeros((3, 0))).log_softmax(axis=1).shape == (3, 0)
+    assert Tensor(np.zeros((3, 0))).softmax().shape == (3, 0)
+
+
+def test_std_of_equal_values_has_gradient_zero_a_kink_like_abs_at_0():
+    """std = sqrt(var) is not differentiable where every value is the same; it takes 0, as
+    abs does at 0 and as PyTorch's std_backward does, rather than sqrt's inf times 0."""
+    x = Tensor([[3.0, 3.0, 3.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    x.std(axis=1).sum().backward()
+    assert x.grad[0].tolist() == [0.0, 0.0, 0.0]
+    np.testing.assert_allclose(x.grad[1], [-0.5, 0.0, 0.5])  # (x - mean) / ((n - 1) std)
+    assert x.std(axis=1).op == "std"  # one node in a drawing, as var is (under it)
+
+
+def test_empty_index_list_and_empty_split_behave_as_numpy_and_pytorch():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    picked = x[[]]
+    assert picked.shape == (0,)
+    (picked.sum() + x.sum()).backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]
+    pieces = Tensor(np.zeros((0, 2))).split(2)
+    assert len(pieces) == 1 and pieces[0].shape == (0, 2)
