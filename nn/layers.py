@@ -105,16 +105,35 @@ class Sigmoid(Module):
 
 
 class Softplus(Module):
-    """log(1 + e^(beta·x)) / beta, linear above ``threshold`` (as PyTorch, for stability)."""
+    """log(1 + e^(beta·x)) / beta, and x itself where beta·x > ``threshold`` (gradient 1
+    there), as ``torch.nn.Softplus``; on Tensors or a scalar ``Value``.
+
+        >>> import nn
+        >>> from autograd_core import Tensor
+        >>> x = Tensor([0.0, 3.0], requires_grad=True)
+        >>> y = nn.Softplus(threshold=2.0)(x)
+        >>> y.data.round(6).tolist()   # log 2, then 3 itself (not 3.048587)
+        [0.693147, 3.0]
+        >>> y.sum().backward()
+        >>> x.grad.tolist()            # sigmoid(0), then exactly 1
+        [0.5, 1.0]
+    """
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
         self.beta, self.threshold = float(beta), float(threshold)
 
     def forward(self, input):
+        above = np.asarray(input.data) * self.beta > self.threshold
+        if not isinstance(input, Tensor) and above:  # a Value: `where` takes Tensors only
+            return input
         if self.beta == 1.0:
-            return input.softplus()  # already stable for every input; no threshold needed
-        return (input * self.beta).softplus() * (1.0 / self.beta)
+            soft = input.softplus()
+        else:
+            soft = (input * self.beta).softplus() * (1.0 / self.beta)
+        if isinstance(input, Tensor) and above.any():  # (no node for a where that picks nothing)
+            return F.where(above, input, soft)
+        return soft
 
     def extra_repr(self) -> str:
         return f"beta={self.beta:g}, threshold={self.threshold:g}"
@@ -137,6 +156,18 @@ class GELU(Module):
 
 
 class Softmax(Module):
+    """exp(x) / sum(exp(x)) along ``dim``, which defaults to -1, the last axis.
+
+    PyTorch's ``nn.Softmax()`` without ``dim`` is deprecated and guesses: dim 0 for 0-, 1- and
+    3-d input, 1 otherwise. The two agree up to 2-d input only (on 3-d, PyTorch's guess is
+    the batch axis); give ``dim`` when porting.
+
+        >>> import nn
+        >>> from autograd_core import Tensor
+        >>> nn.Softmax()(Tensor([[0.0, 0.0], [0.0, 0.0]])).data.tolist()   # along the rows
+        [[0.5, 0.5], [0.5, 0.5]]
+    """
+
     def __init__(self, dim: int = -1):
         super().__init__()
         self.dim = dim
@@ -149,6 +180,15 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
+    """log(softmax(x)) along ``dim``, computed stably; ``dim`` defaults to -1, the last axis
+    (PyTorch's deprecated implicit dim is 0 for 0-, 1- and 3-d input: see ``Softmax``).
+
+        >>> import nn
+        >>> from autograd_core import Tensor
+        >>> nn.LogSoftmax()(Tensor([[0.0, 0.0]])).data.round(6).tolist()
+        [[-0.693147, -0.693147]]
+    """
+
     def forward(self, input):
         return input.log_softmax(axis=self.dim)
 
@@ -265,6 +305,9 @@ class BatchNorm1d(Module):
         >>> bn.running_mean
         Tensor([0.2, 2. ])
     """
+
+    # PyTorch loads state dicts older than the counter: a missing one keeps its count.
+    _optional_buffers = ("num_batches_tracked",)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, *, dtype=np.float64):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_core import Tensor, Value, maximum
+from autograd_core.functional import where
 
 __all__ = ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "hinge_loss", "MSELoss", "L1Loss", "HingeLoss",
@@ -254,8 +255,12 @@ def _nll(log_probs, target, weight, ignore_index, reduction, label_smoothing, na
     sample_weight = np.where(keep, w[index], 0).astype(log_probs.dtype)
     losses = -(rows[np.arange(len(index)), index] * sample_weight)
     if label_smoothing:  # plus ε/C times the cross entropy against the uniform distribution
-        uniform = -(rows * w).sum(axis=-1) * keep
+        uniform = -(rows * w).sum(axis=-1)
         losses = (1 - label_smoothing) * losses + (label_smoothing / n_classes) * uniform
+    if not keep.all():
+        # Masked rather than multiplied by 0: when every target is ignored, 'mean' is 0/0 and
+        # sends back inf, which 0 * inf would make a nan gradient; PyTorch's is 0 there.
+        losses = where(keep, losses, 0.0)
     if reduction == "mean":  # PyTorch's weighted mean: nan if every target is ignored
         return losses.sum() / sample_weight.sum()
     return _reduce(losses.reshape(shape), reduction)

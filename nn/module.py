@@ -49,6 +49,8 @@ class Module:
     """
 
     training = True  # a class default, so that subclasses need not call super().__init__()
+    # Buffers that a loaded state dict may leave out (they keep their value), even if strict.
+    _optional_buffers: tuple[str, ...] = ()
 
     def __init__(self):
         self.training = True
@@ -181,7 +183,19 @@ class Module:
 
     # ----- saving and loading -----
     def state_dict(self) -> OrderedDict:
-        """Every parameter and buffer as a numpy array (a copy), under its dotted name."""
+        """Every parameter and buffer as a numpy array (a copy), under its dotted name.
+
+        As in PyTorch, a sub-module held under two names is saved under both (``parameters()``
+        lists its parameters once):
+
+            >>> import nn
+            >>> shared = nn.Linear(2, 2)
+            >>> model = nn.Sequential(shared, nn.Tanh(), shared)
+            >>> list(model.state_dict())
+            ['0.weight', '0.bias', '2.weight', '2.bias']
+            >>> len(list(model.parameters()))
+            2
+        """
         return OrderedDict((key, np.array(current.data))
                            for key, (_, _, current) in self._state_targets().items())
 
@@ -190,10 +204,12 @@ class Module:
 
         Everything is checked before anything is written: a missing or unexpected key
         (``strict``) raises ``KeyError``, a wrong shape ``ValueError``, each naming the keys;
-        either way the model is left as it was.
+        either way the model is left as it was. A BatchNorm's ``num_batches_tracked`` may be
+        left out (it keeps its count), as PyTorch allows for state dicts older than it.
         """
         targets = self._state_targets()
-        missing = [key for key in targets if key not in state_dict]
+        missing = [key for key, (owner, attribute, _) in targets.items()
+                   if key not in state_dict and attribute not in owner._optional_buffers]
         unexpected = [key for key in state_dict if key not in targets]
         if strict and (missing or unexpected):
             problems = []
@@ -225,9 +241,15 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def _state_targets(self) -> dict:
-        """Dotted name -> (module, buffer attribute or None, current parameter or buffer)."""
+        """Dotted name -> (module, buffer attribute or None, current parameter or buffer).
+
+        Depth first like ``named_modules()``, but a shared sub-module is listed under each of
+        its names, as PyTorch's state_dict does; only a cycle back to an enclosing module is cut.
+        """
         targets = {}
-        for name, module in self.named_modules():
+        stack = [("", self, frozenset())]
+        while stack:
+            name, module, enclosing = stack.pop()
             prefix = f"{name}." if name else ""
             for key, parameter in module._own_parameters():
                 targets[prefix + key] = (module, None, parameter)
@@ -235,6 +257,11 @@ class Module:
                 buffer = getattr(module, key)
                 if buffer is not None:
                     targets[prefix + key] = (module, key, buffer)
+            enclosing = enclosing | {id(module)}
+            children = [(prefix + child_name, child, enclosing)
+                        for child_name, child in module._members()
+                        if isinstance(child, Module) and id(child) not in enclosing]
+            stack.extend(reversed(children))
         return targets
 
     # ----- printing -----
@@ -264,6 +291,13 @@ class Sequential(Module):
         >>> len(model), [name for name, _ in model.named_parameters()][:2]
         (3, ['0.weight', '0.bias'])
 
+    A slice is a Sequential of the same layers under their original names, as in PyTorch
+    (an integer index still counts positions):
+
+        >>> tail = model[1:]
+        >>> [name for name, _ in tail.named_parameters()], tail[1] is model[2]
+        (['2.weight', '2.bias'], True)
+
     An error inside a layer gets a note saying which layer of the Sequential raised it.
     """
 
@@ -292,10 +326,9 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index):
-        layers = list(self._layers.values())
-        if isinstance(index, slice):
-            return Sequential(*layers[index])
-        return layers[index]
+        if isinstance(index, slice):  # the names go along, so state_dict keys stay the same
+            return Sequential(OrderedDict(list(self._layers.items())[index]))
+        return list(self._layers.values())[index]
 
     def __len__(self) -> int:
         return len(self._layers)

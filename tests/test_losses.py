@@ -299,6 +299,56 @@ def test_every_target_ignored_gives_nan_mean_as_in_pytorch():
     assert cross_entropy(Tensor(np.zeros((2, 3))), [-100, -100], reduction="sum").item() == 0.0
 
 
+ALL_IGNORED = {  # name: (loss, input, target, keyword arguments), every target ignored
+    "ce": (cross_entropy, np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]]), [-100, -100], {}),
+    "ce-weight": (cross_entropy, np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]]), [-100, -100],
+                  {"weight": np.array([1.0, 2.0, 3.0])}),
+    "ce-smoothing": (cross_entropy, np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]]),
+                     [-100, -100], {"label_smoothing": 0.1, "weight": np.array([1.0, 2.0, 3.0])}),
+    "ce-one-sample": (cross_entropy, np.array([1.0, 2.0, 0.5]), -100, {"label_smoothing": 0.2}),
+    "nll": (nll_loss, np.log(np.full((2, 3), 1 / 3)), [-100, -100], {}),
+    "nll-custom-index": (nll_loss, np.log(np.full((2, 3), 1 / 3)), [1, 1], {"ignore_index": 1}),
+}
+
+
+@pytest.mark.parametrize("name", ALL_IGNORED)
+def test_every_target_ignored_gives_nan_mean_but_zero_gradient(name):
+    # PyTorch: the mean is 0/0 = nan, but no sample sends a gradient back, so it is 0, not nan.
+    loss, x, target, options = ALL_IGNORED[name]
+    x = Tensor(x, requires_grad=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = loss(x, target, **options)
+        mean.backward()
+    assert np.isnan(mean.item())
+    assert x.grad.tolist() == np.zeros(x.shape).tolist()
+
+
+def test_zero_total_weight_gives_nan_gradient_except_for_ignored_samples():
+    # As PyTorch: class weights of 0 (not ignored) make the mean's gradient 0/0 = nan, while
+    # the ignored sample's gradient stays 0.
+    x = Tensor(np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0], [0.1, 0.2, 0.3]]), requires_grad=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = cross_entropy(x, [0, 1, -100], weight=np.zeros(3))
+        mean.backward()
+    assert np.isnan(mean.item())
+    assert np.isnan(x.grad[:2]).all() and x.grad[2].tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ALL_IGNORED)
+def test_every_target_ignored_matches_pytorch(name):
+    torch = pytest.importorskip("torch")
+    loss, x, target, options = ALL_IGNORED[name]
+    ours_x = Tensor(x, requires_grad=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ours = loss(ours_x, np.array(target), **options)
+        ours.backward()
+    theirs_x = torch.tensor(x, requires_grad=True)
+    theirs = torch_loss(torch, loss, theirs_x, np.array(target), "mean", options)
+    theirs.backward()
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())  # both nan
+    np.testing.assert_array_equal(ours_x.grad, theirs_x.grad.numpy())
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_one_sample_of_shape_c(reduction):
     logits = np.array([0.5, -1.0, 2.0])

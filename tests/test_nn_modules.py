@@ -59,6 +59,7 @@ def test_a_module_that_refers_to_its_parent_does_not_hang():
     parent[0].owner = parent  # a cycle through attributes
     assert len(list(parent.modules())) == 2
     assert len(list(parent.parameters())) == 2
+    assert list(parent.state_dict()) == ["0.weight", "0.bias"]
 
 
 def test_modules_without_super_init_still_work():
@@ -193,6 +194,89 @@ def test_buffers_are_saved_and_loaded():
     assert int(fresh.num_batches_tracked.data) == 1
 
 
+def test_batchnorm_loads_a_state_dict_without_num_batches_tracked():
+    # PyTorch accepts it, even strictly (state dicts from before the counter), keeping the count.
+    trained = nn.BatchNorm1d(3)
+    trained(Tensor(array(8, 3)))
+    state = trained.state_dict()
+    del state["num_batches_tracked"]
+    bn = nn.BatchNorm1d(3)
+    for _ in range(2):
+        bn(Tensor(array(8, 3, seed=1)))
+    assert bn.load_state_dict(state) == ([], [])
+    assert int(bn.num_batches_tracked.data) == 2
+    np.testing.assert_array_equal(bn.running_mean.data, trained.running_mean.data)
+    model = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+    nested = {k: v for k, v in model.state_dict().items() if k != "1.num_batches_tracked"}
+    model.load_state_dict(nested)
+    assert int(model[1].num_batches_tracked.data) == 0
+    del state["running_mean"]  # the other buffers are still required
+    with pytest.raises(KeyError, match="running_mean"):
+        bn.load_state_dict(state)
+
+
+def test_batchnorm_without_num_batches_tracked_loads_as_in_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3, dtype=torch.float64)
+    ours(Tensor(array(8, 3)))
+    theirs(torch.tensor(array(8, 3)))
+    state = {k: v for k, v in nn.BatchNorm1d(3).state_dict().items()
+             if k != "num_batches_tracked"}
+    result = theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    assert tuple(result) == tuple(ours.load_state_dict(state)) == ([], [])
+    assert int(ours.num_batches_tracked.data) == int(theirs.num_batches_tracked) == 1
+
+
+def test_shared_submodule_is_saved_under_each_name():
+    shared = nn.Linear(2, 2, generator=0)
+    model = nn.Sequential(shared, nn.Sequential(shared, nn.Tanh()))
+    state = model.state_dict()
+    assert list(state) == ["0.weight", "0.bias", "1.0.weight", "1.0.bias"]
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias"]
+    copy = nn.Sequential(shared_copy := nn.Linear(2, 2, generator=1),
+                         nn.Sequential(shared_copy, nn.Tanh()))
+    assert copy.load_state_dict(state) == ([], [])  # strict: both names are expected
+    np.testing.assert_array_equal(shared_copy.weight.data, shared.weight.data)
+    with pytest.raises(KeyError, match="1.0.weight"):
+        copy.load_state_dict({k: v for k, v in state.items() if not k.startswith("1.")})
+
+
+def test_shared_submodule_state_dict_keys_equal_torchs():
+    torch = pytest.importorskip("torch")
+    shared, torch_shared = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    ours = nn.Sequential(shared, nn.ReLU(), nn.Sequential(shared, nn.BatchNorm1d(2)))
+    theirs = torch.nn.Sequential(torch_shared, torch.nn.ReLU(),
+                                 torch.nn.Sequential(torch_shared, torch.nn.BatchNorm1d(2)))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ([name for name, _ in ours.named_parameters()]
+            == [name for name, _ in theirs.named_parameters()])
+
+
+# ----- Sequential -----
+def test_sequential_slice_keeps_the_original_names():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1))
+    middle = model[1:4]
+    assert list(middle.state_dict()) == ["2.weight", "2.bias"]
+    assert len(middle) == 3 and list(middle) == [model[1], model[2], model[3]]
+    assert middle[0] is model[1] and middle[-1] is model[3]  # integers count positions
+    assert [name for name, _ in middle.named_children()] == ["1", "2", "3"]
+    assert list(model[::2].state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias",
+                                             "4.weight", "4.bias"]
+    x = Tensor(array(4, 3))
+    np.testing.assert_array_equal(middle(x).data, model[3](model[2](model[1](x))).data)
+    middle.load_state_dict(model.state_dict(), strict=False)  # the keys line up with the whole
+
+
+def test_sequential_slice_equals_torchs():
+    torch = pytest.importorskip("torch")
+    ours = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 3),
+                                 torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    for index in (slice(1, 4), slice(None, None, 2), slice(-2, None)):
+        assert repr(ours[index]) == repr(theirs[index])
+        assert list(ours[index].state_dict()) == list(theirs[index].state_dict())
+
+
 # ----- Parameter -----
 def test_parameter_data_has_pytorchs_in_place_initialisers():
     p = nn.Parameter(np.arange(3.0))
@@ -313,7 +397,10 @@ def test_activation_forward_and_gradient(layer, reference):
 
 @pytest.mark.parametrize("ours, theirs", [
     (nn.GELU(), "GELU()"), (nn.GELU("tanh"), "GELU(approximate='tanh')"),
-    (nn.Softplus(beta=2.0), "Softplus(beta=2.0)"), (nn.LeakyReLU(0.3), "LeakyReLU(0.3)")])
+    (nn.Softplus(beta=2.0), "Softplus(beta=2.0)"), (nn.LeakyReLU(0.3), "LeakyReLU(0.3)"),
+    (nn.Softplus(threshold=1.0), "Softplus(threshold=1.0)"),
+    (nn.Softplus(beta=2.0, threshold=1.5), "Softplus(beta=2.0, threshold=1.5)"),
+    (nn.Softplus(beta=0.5, threshold=-1.0), "Softplus(beta=0.5, threshold=-1.0)")])
 def test_activations_match_torch(ours, theirs):
     torch = pytest.importorskip("torch")
     module = eval("torch.nn." + theirs)
@@ -324,6 +411,40 @@ def test_activations_match_torch(ours, theirs):
     ours(xo).sum().backward()
     np.testing.assert_allclose(ours(Tensor(x)).data, module(torch.tensor(x)).numpy(), rtol=1e-12)
     np.testing.assert_allclose(xo.grad, xt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_softplus_is_the_input_above_the_threshold():
+    # PyTorch's rule, for beta = 1 too: x itself where beta·x > threshold, with gradient 1.
+    x = Tensor([0.0, 2.0, 3.0, 10.0], requires_grad=True)
+    y = nn.Softplus(threshold=2.0)(x)
+    y.sum().backward()
+    assert y.data.tolist()[2:] == [3.0, 10.0]
+    np.testing.assert_allclose(y.data[:2], [math.log(2.0), math.log1p(math.exp(2.0))],
+                               rtol=1e-15)
+    assert x.grad.tolist()[2:] == [1.0, 1.0] and x.grad[0] == 0.5
+    x = Tensor([2.0, 3.0], requires_grad=True, dtype=np.float32)
+    y = nn.Softplus(beta=2.0, threshold=5.0)(x)  # 2·2 = 4 ≤ 5: softplus; 2·3 = 6 > 5: x
+    y.sum().backward()
+    assert y.dtype == np.float32 and y.data[1] == 3.0 and x.grad[1] == 1.0
+    assert y.data[0] == pytest.approx(math.log1p(math.exp(4.0)) / 2, rel=1e-6)
+
+
+def test_softplus_threshold_on_values():
+    above, below = Value(3.0), Value(1.0)
+    layer = nn.Softplus(beta=2.0, threshold=5.0)
+    out_above, out_below = layer(above), layer(below)
+    (out_above + out_below).backward()
+    assert (out_above.data, above.grad) == (3.0, 1.0)
+    assert out_below.data == pytest.approx(math.log1p(math.exp(2.0)) / 2, rel=1e-15)
+    assert below.grad == pytest.approx(1 / (1 + math.exp(-2.0)), rel=1e-15)
+
+
+def test_softmax_dim_defaults_to_the_last_axis():
+    # Not PyTorch's deprecated implicit dim, which is 0 for 3-d input: see Softmax's docstring.
+    x = array(2, 3, 4)
+    expected = np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(nn.Softmax()(Tensor(x)).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(nn.LogSoftmax()(Tensor(x)).data, np.log(expected), rtol=1e-12)
 
 
 def test_gelu_rejects_unknown_approximation():

@@ -83,12 +83,13 @@ def reference_adam(theta, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_d
 
 
 def reference_rmsprop(theta, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
-                      momentum=0.0, centered=False):
+                      momentum=0.0, centered=False, maximize=False):
     theta, history = theta.copy(), []
     v = np.zeros_like(theta)
     g_ave = np.zeros_like(theta)
     b = np.zeros_like(theta)
     for g in grads:
+        g = -g if maximize else g
         if weight_decay != 0:
             g = g + weight_decay * theta
         v = alpha * v + (1 - alpha) * g**2
@@ -106,10 +107,11 @@ def reference_rmsprop(theta, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=
 
 
 def reference_adagrad(theta, grads, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                      initial_accumulator_value=0.0, eps=1e-10):
+                      initial_accumulator_value=0.0, eps=1e-10, maximize=False):
     theta, history = theta.copy(), []
     state_sum = np.full_like(theta, initial_accumulator_value)
     for t, g in enumerate(grads, start=1):
+        g = -g if maximize else g
         lr_t = lr / (1 + (t - 1) * lr_decay)
         if weight_decay != 0:
             g = g + weight_decay * theta
@@ -142,6 +144,8 @@ CASES = {
                      dict(lr=0.01, betas=(0.5, 0.6), amsgrad=True)),
     "adam-maximize": (Adam, dict(lr=0.01, weight_decay=0.1, maximize=True), reference_adam,
                       dict(lr=0.01, weight_decay=0.1, maximize=True)),
+    "adam-decoupled": (Adam, dict(lr=0.05, weight_decay=0.3, decoupled_weight_decay=True),
+                       reference_adam, dict(lr=0.05, weight_decay=0.3, decoupled=True)),
     "adamw": (AdamW, dict(lr=0.01), reference_adam,
               dict(lr=0.01, weight_decay=1e-2, decoupled=True)),
     "adamw-decay-amsgrad": (AdamW, dict(lr=0.05, weight_decay=0.3, amsgrad=True),
@@ -154,11 +158,18 @@ CASES = {
                          dict(lr=0.01, momentum=0.9)),
     "rmsprop-centered": (RMSprop, dict(lr=0.01, centered=True, momentum=0.5),
                          reference_rmsprop, dict(lr=0.01, centered=True, momentum=0.5)),
+    "rmsprop-maximize": (RMSprop, dict(lr=0.01, weight_decay=0.1, momentum=0.5, centered=True,
+                                       maximize=True), reference_rmsprop,
+                         dict(lr=0.01, weight_decay=0.1, momentum=0.5, centered=True,
+                              maximize=True)),
     "adagrad": (Adagrad, dict(lr=0.1), reference_adagrad, dict(lr=0.1)),
     "adagrad-options": (Adagrad, dict(lr=0.1, lr_decay=0.5, weight_decay=0.1,
                                       initial_accumulator_value=0.3, eps=1e-6),
                         reference_adagrad, dict(lr=0.1, lr_decay=0.5, weight_decay=0.1,
                                                 initial_accumulator_value=0.3, eps=1e-6)),
+    "adagrad-maximize": (Adagrad, dict(lr=0.1, lr_decay=0.5, weight_decay=0.1, maximize=True),
+                         reference_adagrad, dict(lr=0.1, lr_decay=0.5, weight_decay=0.1,
+                                                 maximize=True)),
 }
 
 
@@ -413,6 +424,53 @@ def test_adam_state_dict_keeps_betas_a_pair():
     assert fresh.param_groups[0]["betas"] == (0.8, 0.9)
 
 
+@pytest.mark.parametrize("optimizer_class, flag", [
+    (RMSprop, "maximize"), (Adagrad, "maximize"), (Adam, "decoupled_weight_decay")])
+def test_new_flags_are_defaults_saved_and_loaded(optimizer_class, flag):
+    optimizer = optimizer_class([Tensor([1.0], requires_grad=True)], **{flag: True})
+    assert optimizer.defaults[flag] is True and optimizer.param_groups[0][flag] is True
+    saved = optimizer.state_dict()
+    assert saved["param_groups"][0][flag] is True
+    fresh = optimizer_class([Tensor([1.0], requires_grad=True)])
+    assert fresh.param_groups[0][flag] is False
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0][flag] is True
+
+
+def test_first_steps_of_maximize_and_decoupled_weight_decay():
+    # Adagrad's first step moves each entry by lr, uphill when maximizing (the sign of g).
+    w = Tensor([1.0, 1.0], requires_grad=True)
+    w.grad = np.array([2.0, -4.0])
+    Adagrad([w], lr=0.5, eps=0.0, maximize=True).step()
+    assert w.data.tolist() == [1.5, 0.5]
+    # RMSprop: v = (1 − 0.75)·4 = 1, so the step is lr·g/1, uphill.
+    w = Tensor([1.0], requires_grad=True)
+    w.grad = np.array([2.0])
+    RMSprop([w], lr=0.25, alpha=0.75, eps=0.0, maximize=True).step()
+    assert w.data.tolist() == [1.5]
+    # Adam with decoupled weight decay, and no gradient: only θ·(1 − lr·λ) moves it.
+    w = Tensor([2.0], requires_grad=True)
+    w.grad = np.array([0.0])
+    Adam([w], lr=0.25, weight_decay=0.5, decoupled_weight_decay=True).step()
+    assert w.data.tolist() == [1.75]
+
+
+def test_adamw_stays_decoupled_when_loading_any_state():
+    # PyTorch 2.13's AdamW is Adam(decoupled_weight_decay=True) and forces it on loading.
+    old_state = Adam([Tensor([1.0], requires_grad=True)], lr=0.25, weight_decay=0.1).state_dict()
+    del old_state["param_groups"][0]["decoupled_weight_decay"]  # as saved before the flag
+    adamw = AdamW([Tensor([1.0], requires_grad=True)])
+    assert adamw.param_groups[0]["decoupled_weight_decay"] is True
+    adamw.load_state_dict(old_state)
+    assert adamw.param_groups[0]["decoupled_weight_decay"] is True
+    w = Tensor([2.0], requires_grad=True)
+    adam = Adam([w])
+    adam.load_state_dict(old_state)  # without the flag: Adam's L2 form, as PyTorch defaults
+    w.grad = np.array([0.0])
+    adam.step()  # g = 0.1·2, and Adam's first step moves by lr (decoupled: to 2·(1 − 0.025))
+    assert w.data[0] == pytest.approx(2.0 - 0.25, rel=1e-6)
+
+
 def test_load_state_dict_checks_groups():
     a, b = Tensor([1.0], requires_grad=True), Tensor([1.0], requires_grad=True)
     saved = SGD([{"params": [a]}, {"params": [b]}], lr=0.1).state_dict()
@@ -563,6 +621,63 @@ def test_scheduler_keeps_an_existing_initial_lr_and_resumes():
     assert optimizer.param_groups[0]["initial_lr"] == 0.1
     with pytest.raises(KeyError, match="initial_lr"):
         StepLR(optimizer_with_two_groups(), step_size=2, last_epoch=3)
+
+
+def resumed_optimizer(lrs_reached) -> SGD:
+    """Two groups as after loading a checkpoint: initial_lr from BASE_LRS, lr as reached."""
+    optimizer = optimizer_with_two_groups()
+    for group, base, lr in zip(optimizer.param_groups, BASE_LRS, lrs_reached):
+        group["initial_lr"], group["lr"] = base, lr
+    return optimizer
+
+
+@pytest.mark.parametrize("name, expected", [
+    # Recursive schedulers keep the lr reached, as PyTorch 2.13's constructor step does...
+    ("exponential", [0.05, 0.25]),
+    ("linear", [0.05, 0.25]),
+    ("cosine", [0.05, 0.25]),
+    # ...the others apply epoch 4 (last_epoch=3, plus the constructor's step) as before.
+    ("step", [0.05, 0.25]),                          # 4 is not a multiple of 3: kept
+    ("multistep", [0.05, 0.25]),                     # 4 is not a milestone: kept
+    ("lambda", [0.1 * _lambda_epoch(4), 0.5 * _lambda_epoch(4)]),  # from base_lrs
+])
+def test_resuming_with_last_epoch_keeps_the_lr_reached(name, expected):
+    scheduler_class, kwargs, _ = SCHEDULERS[name]
+    scheduler = scheduler_class(resumed_optimizer([0.05, 0.25]), last_epoch=3, **kwargs)
+    assert scheduler.last_epoch == 4 and scheduler.base_lrs == BASE_LRS
+    assert scheduler.get_last_lr() == expected
+    assert "_is_initial" not in scheduler.state_dict()
+
+
+def test_resumed_schedulers_step_on_from_the_lr_reached():
+    exponential = ExponentialLR(resumed_optimizer([0.05, 0.25]), gamma=0.8, last_epoch=3)
+    exponential.step()
+    assert exponential.get_last_lr() == [0.05 * 0.8, 0.25 * 0.8]
+    linear = LinearLR(resumed_optimizer([0.05, 0.25]), start_factor=0.25, end_factor=0.75,
+                      total_iters=6, last_epoch=3)
+    linear.step()  # factor of epoch 5 over that of epoch 4: (0.25 + 0.5·5/6) / (0.25 + 0.5·4/6)
+    np.testing.assert_allclose(linear.get_last_lr(), [0.05 * 8 / 7, 0.25 * 8 / 7], rtol=1e-14)
+
+
+@pytest.mark.parametrize("last_epoch", [0, 3, 9])
+@pytest.mark.parametrize("name", SCHEDULERS)
+def test_resumed_scheduler_matches_torch(name, last_epoch):
+    torch = pytest.importorskip("torch")
+    scheduler_class, kwargs, _ = SCHEDULERS[name]
+    ours = scheduler_class(resumed_optimizer([0.05, 0.25]), last_epoch=last_epoch, **kwargs)
+    weights = [torch.zeros(1, requires_grad=True) for _ in BASE_LRS]
+    torch_optimizer = torch.optim.SGD([{"params": [weights[0]]}, {"params": [weights[1]]}],
+                                      lr=0.1)
+    for group, base, lr in zip(torch_optimizer.param_groups, BASE_LRS, [0.05, 0.25]):
+        group["initial_lr"], group["lr"] = base, lr
+    theirs = getattr(torch.optim.lr_scheduler, scheduler_class.__name__)(
+        torch_optimizer, last_epoch=last_epoch, **kwargs)
+    for _ in range(12):
+        assert ours.last_epoch == theirs.last_epoch
+        np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), **EXACT)
+        torch_optimizer.step()
+        ours.step()
+        theirs.step()
 
 
 @pytest.mark.parametrize("make_scheduler, name", [

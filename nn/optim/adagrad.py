@@ -7,8 +7,8 @@ from .optimizer import Optimizer, _array_of, _assign, _check_non_negative, _para
 class Adagrad(Optimizer):
     """Adagrad with PyTorch's update (``torch.optim.Adagrad``).
 
-    At step t, for each parameter θ with gradient g (the sum starts at
-    ``initial_accumulator_value``)::
+    At step t, for each parameter θ with gradient g (negated first when ``maximize``; the
+    sum starts at ``initial_accumulator_value``)::
 
         lr_t ← lr / (1 + (t − 1)·lr_decay)
         g ← g + weight_decay·θ
@@ -23,12 +23,20 @@ class Adagrad(Optimizer):
         >>> opt.step()
         >>> w.data.round(6).tolist()  # the first step moves each entry by lr
         [0.5, 1.5]
+        >>> v = Tensor([1.0], requires_grad=True)
+        >>> opt = Adagrad([v], lr=0.5, maximize=True)  # gradient ascent
+        >>> v.grad = np.array([2.0])
+        >>> opt.step()
+        >>> v.data.round(6).tolist()  # uphill, along the gradient
+        [1.5]
     """
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
-                 initial_accumulator_value: float = 0, eps: float = 1e-10):
+                 initial_accumulator_value: float = 0, eps: float = 1e-10,
+                 maximize: bool = False):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, eps=eps)
+                        initial_accumulator_value=initial_accumulator_value, eps=eps,
+                        maximize=maximize)
         super().__init__(params, defaults)
 
     def _validate(self, hyperparameters: dict) -> None:

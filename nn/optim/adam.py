@@ -11,7 +11,7 @@ class Adam(Optimizer):
 
     At step t, for each parameter θ with gradient g (negated first when ``maximize``)::
 
-        g ← g + weight_decay·θ
+        g ← g + weight_decay·θ               (θ ← θ·(1 − lr·weight_decay) if decoupled)
         m ← β1·m + (1 − β1)·g                v ← β2·v + (1 − β2)·g²
         v_max ← max(v_max, v); v ← v_max     (if amsgrad)
         θ ← θ − lr·(m / (1 − β1^t)) / (sqrt(v / (1 − β2^t)) + eps)
@@ -24,15 +24,24 @@ class Adam(Optimizer):
         >>> opt.step()
         >>> w.data.round(6).tolist()  # the first step moves each entry by about lr
         [0.9, -0.9]
-    """
 
-    _decoupled_weight_decay = False
+    ``decoupled_weight_decay=True`` makes it AdamW (as in PyTorch 2.13): the decay shrinks θ
+    itself instead of joining the gradient.
+
+        >>> w = Tensor([2.0], requires_grad=True)
+        >>> opt = Adam([w], lr=0.1, weight_decay=0.5, decoupled_weight_decay=True)
+        >>> w.grad = np.array([0.0])  # no gradient: only the decay moves w
+        >>> opt.step()
+        >>> w.data.round(6).tolist()  # 2·(1 − 0.1·0.5)
+        [1.9]
+    """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False,
-                 maximize: bool = False):
+                 maximize: bool = False, decoupled_weight_decay: bool = False):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize)
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _validate(self, hyperparameters: dict) -> None:
@@ -47,6 +56,7 @@ class Adam(Optimizer):
     def _update(self, group: dict) -> None:
         lr, eps, weight_decay, amsgrad = group["lr"], group["eps"], group["weight_decay"], \
             group["amsgrad"]
+        decoupled = group.get("decoupled_weight_decay", False)  # absent from older saved groups
         beta1, beta2 = group["betas"]
         for p, grad in _params_with_grad(group):
             param = _array_of(p)
@@ -61,7 +71,7 @@ class Adam(Optimizer):
             step = state["step"]
 
             if weight_decay != 0:
-                if self._decoupled_weight_decay:
+                if decoupled:
                     param = param * (1 - lr * weight_decay)  # AdamW: shrink θ itself
                 else:
                     grad = grad + weight_decay * param  # Adam: L2 term in the gradient
@@ -94,10 +104,13 @@ class AdamW(Adam):
         [1.9]
     """
 
-    _decoupled_weight_decay = True
-
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
                  maximize: bool = False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize)
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:  # always decoupled, whatever was saved (as PyTorch)
+            group["decoupled_weight_decay"] = True

@@ -2,9 +2,12 @@
 
 Constructing a scheduler stores each group's starting lr as ``group["initial_lr"]`` (kept if
 already there) and takes the first step, which sets ``last_epoch`` to 0 and the lr of epoch 0.
-Each ``step()`` then advances one epoch. As in PyTorch, most schedulers compute the new lr
-from the group's current lr (a recursion), so several schedulers can be chained on one
-optimiser; the docstrings give the closed form it equals when the scheduler runs alone.
+Each ``step()`` then advances one epoch. Resuming with ``last_epoch=k`` (the groups must hold
+``initial_lr``) makes that first step go to epoch k + 1 and, as in PyTorch 2.13, leave the
+lr the groups hold for ExponentialLR, LinearLR and CosineAnnealingLR. As in PyTorch, most
+schedulers compute the new lr from the group's current lr (a recursion), so several
+schedulers can be chained on one optimiser; the docstrings give the closed form it equals
+when the scheduler runs alone.
 """
 import math
 import types
@@ -27,6 +30,10 @@ class LRScheduler:
         0.5
     """
 
+    # True only during the constructor's step (PyTorch's ``_is_initial``): recursive schedulers
+    # then keep the lr the groups hold, which on resuming is the lr already reached.
+    _is_initial = False
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -41,8 +48,15 @@ class LRScheduler:
                                    f"[{number}] when resuming an optimizer")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
         self._step_count = 0
-        self.step()
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            del self._is_initial  # back to the class's False, and out of state_dict()
 
     def get_lr(self) -> list[float]:
         """The lr of each group at epoch ``last_epoch`` (called by ``step()``)."""
@@ -137,6 +151,14 @@ class ExponentialLR(LRScheduler):
         >>> scheduler.step(); scheduler.step()
         >>> scheduler.get_last_lr()
         [0.25]
+
+    Resuming: the groups hold the lr reached, which the constructor keeps (PyTorch 2.13).
+
+        >>> opt.param_groups[0]["lr"]
+        0.25
+        >>> scheduler = ExponentialLR(opt, gamma=0.5, last_epoch=2)
+        >>> scheduler.last_epoch, scheduler.get_last_lr()
+        (3, [0.25])
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
@@ -144,7 +166,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch == 0:
+        if self._is_initial:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
@@ -179,9 +201,11 @@ class CosineAnnealingLR(LRScheduler):
     def get_lr(self) -> list[float]:
         groups, t, T_max, eta_min = self.optimizer.param_groups, self.last_epoch, self.T_max, \
             self.eta_min
-        if t == 0:
+        if self._is_initial:
             return [group["lr"] for group in groups]
-        if self._step_count == 1 and t > 0:  # resumed at epoch t: no previous lr to recur from
+        # PyTorch's closed form for a first step at epoch t > 0; since the constructor's step
+        # is the initial one above, it is reached only if _step_count is reset (as there).
+        if self._step_count == 1 and t > 0:
             return [eta_min + (base_lr - eta_min) * (1 + math.cos(t * math.pi / T_max)) / 2
                     for base_lr in self.base_lrs]
         if (t - 1 - T_max) % (2 * T_max) == 0:  # leaving the trough: the ratio below is 0/0
@@ -268,7 +292,7 @@ class LinearLR(LRScheduler):
         groups, t = self.optimizer.param_groups, self.last_epoch
         if t == 0:
             return [group["lr"] * self.start_factor for group in groups]
-        if t > self.total_iters:
+        if self._is_initial or t > self.total_iters:
             return [group["lr"] for group in groups]
         # The factor of epoch t over the factor of epoch t − 1.
         change = self.end_factor - self.start_factor

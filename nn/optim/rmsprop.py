@@ -7,7 +7,7 @@ from .optimizer import Optimizer, _array_of, _assign, _check_non_negative, _para
 class RMSprop(Optimizer):
     """RMSprop with PyTorch's update (``torch.optim.RMSprop``).
 
-    For each parameter θ with gradient g::
+    For each parameter θ with gradient g (negated first when ``maximize``)::
 
         g ← g + weight_decay·θ
         v ← α·v + (1 − α)·g²
@@ -23,12 +23,17 @@ class RMSprop(Optimizer):
         >>> opt.step()
         >>> w.data.round(6).tolist()  # v = 0.25·4 = 1, so the step is 0.01·2/1
         [0.98]
+        >>> w.grad = np.array([2.0])
+        >>> RMSprop([w], lr=0.01, alpha=0.75, maximize=True).step()  # gradient ascent
+        >>> w.data.round(6).tolist()  # a fresh state: the same step, uphill
+        [1.0]
     """
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0, momentum: float = 0, centered: bool = False):
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
+                 maximize: bool = False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered)
+                        momentum=momentum, centered=centered, maximize=maximize)
         super().__init__(params, defaults)
 
     def _validate(self, hyperparameters: dict) -> None:
