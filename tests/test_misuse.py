@@ -28,6 +28,13 @@ def leaf(*values):
     return Tensor(np.array(values, dtype=float), requires_grad=True)
 
 
+def step_with_misshapen_grad():
+    """A ``.grad`` set by hand to another shape: the update would broadcast the parameter."""
+    w = leaf(1.0, 2.0, 3.0)
+    w.grad = np.ones((2, 3))
+    SGD([w], lr=0.1).step()
+
+
 def backward_into_misshapen_grad():
     """A ``.grad`` set by hand to another shape: adding to it would broadcast, silently."""
     w = leaf(1.0, 2.0, 3.0)
@@ -240,6 +247,7 @@ MISUSES = [
     pytest.param(lambda: Tensor(np.ones((1, 4))).expand(4), ValueError, "expand: shape (4,) has fewer dimensions than the tensor's (1, 4)", id="expand-fewer-dimensions"),
     pytest.param(lambda: Tensor(np.ones(3)).expand(-1, 3), ValueError, "expand: -1 (keep the size) in (-1, 3) names a new leading axis", id="expand-minus-one-on-new-axis"),
     pytest.param(lambda: Tensor(np.ones(3)).clip(Tensor(0.0), 1.0), TypeError, "clip: min and max are numbers or arrays, not tensors", id="clip-tensor-bounds"),
+    pytest.param(step_with_misshapen_grad, ValueError, "a parameter of shape (3,) has a .grad of shape (2, 3)", id="optimizer-step-with-misshapen-grad"),
     pytest.param(backward_into_misshapen_grad, RuntimeError, "the .grad of a tensor of shape (3,) holds an array of shape (2, 3)", id="backward-into-misshapen-grad"),
     pytest.param(lambda: Tensor(1.0).split(1), ValueError, "split: a 0-d tensor has no axis to split", id="split-0d"),
     pytest.param(lambda: Tensor(np.ones((2, 3))).permute(0, 0), ValueError, "is not a permutation of the axes", id="permute-repeated-axis"),

@@ -182,6 +182,9 @@ def _grad_of(p, maximize: bool = False) -> np.ndarray | None:
         return None
     else:
         grad = np.asarray(p.grad)
+        if grad.shape != p.data.shape:  # (set by hand: the update would broadcast θ to it)
+            raise ValueError(f"a parameter of shape {p.data.shape} has a .grad of shape "
+                             f"{grad.shape}; the optimizer cannot step it")
     return -grad if maximize else grad
 
 
