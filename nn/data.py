@@ -13,15 +13,19 @@
     (2, 2) float32 [0, 1]
     (1, 2) float32 [1]
 """
+import itertools
+import math
 import numbers
+import warnings
+from bisect import bisect_right
 
 import numpy as np
 
 from autograd_core import Node, Tensor
 from autograd_core.rng import rng
 
-__all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate",
-           "make_moons", "make_regression"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
+           "default_collate", "make_moons", "make_regression"]
 
 
 class Dataset:
@@ -68,6 +72,114 @@ class TensorDataset(Dataset):
         return len(self.tensors[0])
 
 
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order: ``subset[i]`` is
+    ``dataset[indices[i]]`` (``torch.utils.data.Subset``; the indices are not checked).
+
+        >>> subset = Subset(TensorDataset([10, 11, 12, 13]), [3, 0])
+        >>> len(subset), [x.item() for (x,) in subset]
+        (2, [13, 10])
+    """
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, index):
+        if isinstance(index, list):
+            return self.dataset[[self.indices[i] for i in index]]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after the other (``torch.utils.data.ConcatDataset``);
+    ``cumulative_sizes[k]`` is the number of samples in the first k + 1.
+
+        >>> both = ConcatDataset([TensorDataset([0, 1]), TensorDataset([2, 3, 4])])
+        >>> len(both), both.cumulative_sizes, both[2][0].item(), both[-1][0].item()
+        (5, [2, 5], 2, 4)
+    """
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset needs at least one dataset")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        # IndexError either way (PyTorch raises ValueError for a negative index out of range)
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range for a ConcatDataset of "
+                             f"{len(self)} samples")
+        if index < 0:
+            index += len(self)
+        number = bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[number - 1] if number > 0 else 0
+        return self.datasets[number][index - start]
+
+
+def random_split(dataset, lengths, generator=None, *, seed=None) -> list[Subset]:
+    """Split ``dataset`` into non-overlapping :class:`Subset` s of the given ``lengths``, in a
+    random order: every index of the dataset is in exactly one of them.
+
+    ``lengths`` are sample counts summing to ``len(dataset)``, or fractions summing to 1; as
+    in PyTorch, fractions become ⌊fraction · len(dataset)⌋ and what is left over goes one
+    sample at a time to the first lengths, round robin. The permutation comes from
+    ``np.random.default_rng(seed)``, else ``generator``, else the library's default generator
+    (which ``autograd_core.manual_seed`` resets), as for :class:`DataLoader`: the same seed
+    gives the same split, but not the split PyTorch's generator would give.
+
+        >>> train, test = random_split(TensorDataset(np.arange(10)), [0.8, 0.2], seed=0)
+        >>> len(train), len(test), sorted(train.indices + test.indices) == list(range(10))
+        (8, 2, True)
+        >>> [len(part) for part in random_split(range(11), [0.5, 0.3, 0.2], seed=0)]
+        [6, 3, 2]
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    total = sum(lengths)
+    if math.isclose(total, 1) and total <= 1:  # fractions (PyTorch's test)
+        counts = []
+        for number, fraction in enumerate(lengths):
+            if not 0 <= fraction <= 1:
+                raise ValueError(f"random_split: the fraction at index {number} is "
+                                 f"{fraction}, not between 0 and 1")
+            counts.append(math.floor(n * fraction))
+        for number in range(n - sum(counts)):
+            counts[number % len(counts)] += 1
+        lengths = counts
+        for number, length in enumerate(lengths):
+            if length == 0:
+                warnings.warn(f"random_split: the split at index {number} is empty",
+                              stacklevel=2)
+    elif any(isinstance(length, bool) or not isinstance(length, numbers.Integral)
+             or length < 0 for length in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative integers or fractions "
+                         f"summing to 1, got {lengths}")
+    if sum(lengths) != n:
+        raise ValueError(f"random_split: the lengths sum to {sum(lengths)}, but the dataset "
+                         f"has {n} samples")
+    order = rng(_generator("random_split", seed, generator)).permutation(n).tolist()
+    return [Subset(dataset, order[stop - length:stop])
+            for stop, length in zip(itertools.accumulate(lengths), lengths)]
+
+
+def _generator(name: str, seed, generator):
+    """A new generator from ``seed``, or ``generator`` (None: the default one, read later)."""
+    if seed is not None and generator is not None:
+        raise ValueError(f"{name} takes a seed or a generator, not both")
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise TypeError(f"generator must be a numpy Generator, not {type(generator).__name__}"
+                        f" (pass an int as seed=)")
+    return rng(seed) if seed is not None else generator
+
+
 def default_collate(samples: list):
     """Stack a list of samples along a new axis 0, keeping their dtype.
 
@@ -112,16 +224,11 @@ class DataLoader:
         if (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
                 or batch_size <= 0):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if seed is not None and generator is not None:
-            raise ValueError("DataLoader takes a seed or a generator, not both")
-        if generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(f"generator must be a numpy Generator, not {type(generator).__name__}"
-                            f" (pass an int as seed=)")
+        self.generator = _generator("DataLoader", seed, generator)
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.generator = rng(seed) if seed is not None else generator
         self.collate_fn = collate_fn
 
     def __len__(self) -> int:
@@ -137,9 +244,14 @@ class DataLoader:
                 for start in range(0, stop, self.batch_size))
 
     def _batch(self, indices: np.ndarray):
-        if self.collate_fn is None and isinstance(self.dataset, TensorDataset):
-            # One fancy index per tensor instead of a Python loop over the samples
-            return tuple(Tensor(t.data[indices]) for t in self.dataset.tensors)
+        if self.collate_fn is None:
+            # One fancy index per tensor instead of a Python loop over the samples, also
+            # through Subsets (random_split's) of a TensorDataset
+            dataset, rows = self.dataset, indices
+            while type(dataset) is Subset:
+                dataset, rows = dataset.dataset, np.asarray(dataset.indices)[rows]
+            if isinstance(dataset, TensorDataset):
+                return tuple(Tensor(t.data[rows]) for t in dataset.tensors)
         samples = [self.dataset[int(i)] for i in indices]
         return (self.collate_fn or default_collate)(samples)
 

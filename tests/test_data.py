@@ -1,12 +1,15 @@
-"""Tests of nn.data: TensorDataset, DataLoader (coverage, batching, seeding, collation) and
-the toy data makers make_moons and make_regression."""
+"""Tests of nn.data: TensorDataset, Subset, ConcatDataset, random_split, DataLoader (coverage,
+batching, seeding, collation) and the toy data makers make_moons and make_regression."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd_core import Tensor, manual_seed
-from nn.data import DataLoader, Dataset, TensorDataset, default_collate, make_moons, make_regression
+from nn.data import (ConcatDataset, DataLoader, Dataset, Subset, TensorDataset, default_collate,
+                     make_moons, make_regression, random_split)
 
 
 class Numbered(Dataset):
@@ -197,6 +200,123 @@ def test_generic_dataset_of_single_values():
     assert not first.requires_grad
     with pytest.raises(ValueError, match="collate_fn"):
         list(DataLoader(Values([np.zeros(2), np.zeros(3)]), batch_size=2))
+
+
+# ----- Subset, ConcatDataset, random_split -----
+def test_subset_maps_indices_in_order():
+    subset = Subset(Numbered(10), [7, 2, 2, 9])
+    assert len(subset) == 4
+    assert [subset[i][1] for i in range(4)] == [7, 2, 2, 9]
+    assert subset[-1][1] == 9
+    nested = Subset(subset, [3, 0])
+    assert [nested[i][1] for i in range(2)] == [9, 7]
+
+
+def test_concat_dataset_indexes_across_parts():
+    both = ConcatDataset([Numbered(3), numbered_tensor_dataset(0), Numbered(2)])
+    assert len(both) == 5 and both.cumulative_sizes == [3, 3, 5]
+    assert [both[i][1] for i in range(5)] == [0, 1, 2, 0, 1]
+    assert both[-2][1] == 0 and both[-5][1] == 0
+    for index in (5, -6):
+        with pytest.raises(IndexError, match=f"index {index} is out of range for a "
+                                             f"ConcatDataset of 5 samples"):
+            both[index]
+    with pytest.raises(ValueError, match="at least one dataset"):
+        ConcatDataset([])
+    labels = sorted(sum(epoch_labels(DataLoader(both, batch_size=2, shuffle=True, seed=0)), []))
+    assert labels == [0, 0, 1, 1, 2]
+
+
+def split_indices(parts) -> list[list[int]]:
+    return [list(part.indices) for part in parts]
+
+
+@pytest.mark.parametrize("n, lengths", [(10, [3, 7]), (10, [10, 0]), (7, [1, 2, 3, 1]),
+                                        (1, [1]), (0, [0, 0])])
+def test_random_split_lengths_and_coverage(n, lengths):
+    dataset = Numbered(n)
+    parts = random_split(dataset, lengths, seed=1)
+    assert [len(part) for part in parts] == lengths
+    assert all(isinstance(part, Subset) and part.dataset is dataset for part in parts)
+    assert sorted(sum(split_indices(parts), [])) == list(range(n))
+    assert all(isinstance(i, int) for i in sum(split_indices(parts), []))
+
+
+@pytest.mark.parametrize("n, fractions, expected", [
+    (10, [0.8, 0.2], [8, 2]),
+    (11, [0.5, 0.3, 0.2], [6, 3, 2]),       # ⌊5.5⌋, ⌊3.3⌋, ⌊2.2⌋ = 5, 3, 2; the 1 left: first
+    (10, [1 / 3, 1 / 3, 1 / 3], [4, 3, 3]),
+    (5, [0.1, 0.1, 0.8], [1, 0, 4]),        # ⌊0.5⌋, ⌊0.5⌋, ⌊4⌋ = 0, 0, 4: the 1 left: first
+    (3, [0.25, 0.25, 0.25, 0.25], [1, 1, 1, 0]),
+])
+def test_random_split_fractions_use_torchs_rounding(n, fractions, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        parts = random_split(Numbered(n), fractions, seed=0)
+    assert [len(part) for part in parts] == expected
+    assert sorted(sum(split_indices(parts), [])) == list(range(n))
+
+
+def test_random_split_fractions_match_torch():
+    torch = pytest.importorskip("torch")
+    for n in (1, 7, 10, 33, 100):
+        for fractions in ([0.8, 0.2], [0.5, 0.3, 0.2], [0.1, 0.1, 0.8], [0.25] * 4,
+                          [1 / 3] * 3, [0.7, 0.1, 0.1, 0.1]):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                ours = random_split(Numbered(n), fractions, seed=0)
+                theirs = torch.utils.data.random_split(range(n), fractions)
+            assert [len(p) for p in ours] == [len(p) for p in theirs], (n, fractions)
+
+
+def test_random_split_warns_about_an_empty_split():
+    with pytest.warns(UserWarning, match="the split at index 3 is empty"):
+        random_split(Numbered(3), [0.25, 0.25, 0.25, 0.25], seed=0)
+
+
+def test_random_split_is_reproducible_and_random():
+    dataset = Numbered(50)
+    first = split_indices(random_split(dataset, [20, 30], seed=3))
+    assert split_indices(random_split(dataset, [20, 30], seed=3)) == first
+    assert split_indices(random_split(dataset, [20, 30], generator=np.random.default_rng(3))) \
+        == first
+    assert split_indices(random_split(dataset, [20, 30], seed=4)) != first
+    assert first[0] != list(range(20))  # shuffled, not the first 20
+    manual_seed(5)
+    from_default = split_indices(random_split(dataset, [20, 30]))
+    manual_seed(5)
+    assert split_indices(random_split(dataset, [20, 30])) == from_default
+
+
+@pytest.mark.parametrize("lengths, message", [
+    ([3, 6], "the lengths sum to 9, but the dataset has 10 samples"),
+    ([5, 6], "the lengths sum to 11, but the dataset has 10 samples"),
+    ([0.5, 0.4], "lengths must be non-negative integers or fractions summing to 1"),
+    ([0.6, 0.6], "lengths must be non-negative integers or fractions summing to 1"),
+    ([-2, 12], "lengths must be non-negative integers or fractions summing to 1"),
+    ([1.5, -0.5], "the fraction at index 0 is 1.5, not between 0 and 1"),
+    ([5.0, 5.0], "lengths must be non-negative integers or fractions summing to 1"),
+])
+def test_random_split_errors(lengths, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        random_split(Numbered(10), lengths, seed=0)
+
+
+def test_random_split_generator_arguments():
+    with pytest.raises(ValueError, match="random_split takes a seed or a generator, not both"):
+        random_split(Numbered(4), [2, 2], np.random.default_rng(0), seed=0)
+    with pytest.raises(TypeError, match="pass an int as seed="):
+        random_split(Numbered(4), [2, 2], 42)
+
+
+def test_loader_over_a_split_of_a_tensor_dataset_takes_the_fast_path(monkeypatch):
+    train, test = random_split(numbered_tensor_dataset(10), [7, 3], seed=0)
+    monkeypatch.setattr(TensorDataset, "__getitem__", lambda *_: pytest.fail("slow path"))
+    batches = list(DataLoader(train, batch_size=4))
+    assert [labels.tolist() for _, labels in batches] == [train.indices[:4], train.indices[4:]]
+    assert batches[0][0].dtype == np.float32
+    nested = Subset(test, [2, 0])
+    assert epoch_labels(DataLoader(nested, batch_size=2)) == [[test.indices[2], test.indices[0]]]
 
 
 # ----- make_moons -----

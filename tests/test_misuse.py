@@ -15,9 +15,10 @@ import nn
 from autograd_core import Tape, Tensor, Value, grad, maximum, one_hot
 from autograd_core import functional as AF
 from autograd_core.graph import backward_steps
-from nn.data import DataLoader, TensorDataset, make_moons
+from nn.data import ConcatDataset, DataLoader, TensorDataset, make_moons, random_split
 from nn.optim import SGD, Adagrad, Adam, AdamW, RMSprop
-from nn.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LinearLR, StepLR
+from nn.optim.lr_scheduler import (CosineAnnealingLR, CosineAnnealingWarmRestarts, LambdaLR,
+                                   LinearLR, OneCycleLR, ReduceLROnPlateau, SequentialLR, StepLR)
 from viz import draw_dot
 from viz.expression import ExpressionError, parse_assignments, parse_expression
 
@@ -302,6 +303,12 @@ MISUSES = [
     pytest.param(lambda: LinearLR(sgd(), start_factor=0), ValueError, "invalid start_factor: 0 (it must be in (0, 1])", id="linearlr-start-factor-zero"),
     pytest.param(lambda: LambdaLR(sgd(), [abs, abs]), ValueError, "expected 1 lr_lambdas (one per parameter group), but got 2", id="lambdalr-too-many-lambdas"),
     pytest.param(lambda: StepLR(object(), step_size=1), TypeError, "object is not an Optimizer", id="scheduler-without-optimizer"),
+    pytest.param(lambda: ReduceLROnPlateau(sgd(), factor=1.0), ValueError, "invalid factor: 1.0 (it must be in [0, 1))", id="plateau-factor-one"),
+    pytest.param(lambda: ReduceLROnPlateau(sgd(), mode="minimum"), ValueError, "invalid mode: 'minimum' (it must be 'min' or 'max')", id="plateau-unknown-mode"),
+    pytest.param(lambda: OneCycleLR(sgd(), max_lr=1.0), ValueError, "OneCycleLR needs total_steps, or epochs and steps_per_epoch", id="onecycle-without-length"),
+    pytest.param(lambda: OneCycleLR(Adagrad(params()), max_lr=1.0, total_steps=5), ValueError, "Adagrad has no momentum or betas for cycle_momentum to cycle: pass cycle_momentum=False", id="onecycle-cycle-momentum-adagrad"),
+    pytest.param(lambda: CosineAnnealingWarmRestarts(sgd(), T_0=0), ValueError, "invalid T_0: 0 (it must be a positive integer)", id="warm-restarts-t0-zero"),
+    pytest.param(lambda: SequentialLR(sgd(), [StepLR(sgd(), 2)], milestones=[]), ValueError, "SequentialLR expects all schedulers to belong to the same optimizer", id="sequential-other-optimizer"),
     # --- load_state_dict ---
     pytest.param(lambda: nn.Linear(2, 3).load_state_dict(linear_state(bias=None)), KeyError, "missing keys ['bias']", id="load-state-dict-missing-key"),
     pytest.param(lambda: nn.Linear(2, 3).load_state_dict(linear_state(extra=np.zeros(1))), KeyError, "unexpected keys ['extra']", id="load-state-dict-unexpected-key"),
@@ -316,6 +323,9 @@ MISUSES = [
     pytest.param(lambda: loader(generator=42), TypeError, "generator must be a numpy Generator, not int (pass an int as seed=)", id="dataloader-int-generator"),
     pytest.param(lambda: TensorDataset(np.ones(3), np.ones(4)), ValueError, "tensors differ in size along dim 0: [3, 4]", id="tensordataset-sizes-differ"),
     pytest.param(lambda: TensorDataset(), ValueError, "TensorDataset needs at least one tensor", id="tensordataset-empty"),
+    pytest.param(lambda: random_split(TensorDataset(np.arange(10)), [3, 6]), ValueError, "random_split: the lengths sum to 9, but the dataset has 10 samples", id="random-split-lengths-sum"),
+    pytest.param(lambda: random_split(TensorDataset(np.arange(10)), [0.5, 0.4]), ValueError, "lengths must be non-negative integers or fractions summing to 1", id="random-split-fractions-sum"),
+    pytest.param(lambda: ConcatDataset([TensorDataset(np.arange(2))])[2], IndexError, "index 2 is out of range for a ConcatDataset of 2 samples", id="concat-dataset-index-out-of-range"),
     pytest.param(lambda: make_moons("x"), ValueError, "n_samples must be an int or a pair (outer, inner)", id="make-moons-bad-n-samples"),
     # --- losses ---
     pytest.param(lambda: nn.MSELoss(reduction="avg"), ValueError, "MSELoss: reduction='avg' is not one of 'mean', 'sum', 'none'", id="loss-unknown-reduction"),

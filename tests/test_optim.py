@@ -11,10 +11,14 @@ import math
 import numpy as np
 import pytest
 
+import nn.optim
 from autograd_core import Tensor, Value
-from nn.optim import SGD, Adagrad, Adam, AdamW, RMSprop
-from nn.optim.lr_scheduler import (CosineAnnealingLR, ExponentialLR, LambdaLR, LinearLR,
-                                   LRScheduler, MultiStepLR, StepLR)
+from nn.optim import SGD, Adagrad, Adam, AdamW, RMSprop, lr_scheduler
+from nn.optim.lr_scheduler import (ChainedScheduler, ConstantLR, CosineAnnealingLR,
+                                   CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR,
+                                   LinearLR, LRScheduler, MultiplicativeLR, MultiStepLR,
+                                   OneCycleLR, PolynomialLR, ReduceLROnPlateau, SequentialLR,
+                                   StepLR)
 
 EXACT = dict(rtol=1e-12, atol=1e-15)
 THETA0 = np.array([0.5, -1.5, 2.0, 0.25])
@@ -527,6 +531,10 @@ def _lambda_epoch(epoch):
     return 0.9 ** epoch + epoch / 10
 
 
+def _multiplicative(epoch):
+    return 1.05 if epoch % 4 == 0 else 0.9
+
+
 # (scheduler class, its keyword arguments, the closed form of lr at epoch t from base)
 SCHEDULERS = {
     "step": (StepLR, dict(step_size=3, gamma=0.5),
@@ -543,6 +551,16 @@ SCHEDULERS = {
                lambda base, t: base * (0.25 + 0.5 * min(t, 6) / 6)),
     "linear-decay": (LinearLR, dict(start_factor=1.0, end_factor=0.0, total_iters=4),
                      lambda base, t: base * (1.0 - min(t, 4) / 4)),
+    "constant": (ConstantLR, dict(factor=0.25, total_iters=5),
+                 lambda base, t: base * (0.25 if t < 5 else 1.0)),
+    "polynomial": (PolynomialLR, dict(total_iters=8, power=1.5),
+                   lambda base, t: base * (1 - min(t, 8) / 8) ** 1.5),
+    "multiplicative": (MultiplicativeLR, dict(lr_lambda=_multiplicative),
+                       lambda base, t: base * math.prod(_multiplicative(s)
+                                                        for s in range(1, t + 1))),
+    "warm-restarts": (CosineAnnealingWarmRestarts, dict(T_0=4, eta_min=0.01),
+                      lambda base, t: 0.01 + (base - 0.01) * (1 + math.cos(math.pi * (t % 4)
+                                                                          / 4)) / 2),
 }
 
 
@@ -685,6 +703,42 @@ def test_resumed_scheduler_matches_torch(name, last_epoch):
     (lambda opt: CosineAnnealingLR(opt, T_max=0), "T_max"),
     (lambda opt: LinearLR(opt, start_factor=0.0), "start_factor"),
     (lambda opt: LinearLR(opt, end_factor=1.5), "end_factor"),
+    (lambda opt: ConstantLR(opt, factor=1.5), "factor"),
+    (lambda opt: ConstantLR(opt, factor=0.0), "factor"),
+    (lambda opt: PolynomialLR(opt, total_iters=0), "total_iters"),
+    (lambda opt: MultiplicativeLR(opt, lr_lambda=[lambda t: 1.0]), "lr_lambdas"),
+    (lambda opt: CosineAnnealingWarmRestarts(opt, T_0=0), "T_0"),
+    (lambda opt: CosineAnnealingWarmRestarts(opt, T_0=2.5), "T_0"),
+    (lambda opt: CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=0), "T_mult"),
+    (lambda opt: CosineAnnealingWarmRestarts(opt, T_0=2, eta_min="0"), "eta_min"),
+    (lambda opt: CosineAnnealingWarmRestarts(opt, T_0=2).step(-1), "epoch"),
+    (lambda opt: ReduceLROnPlateau(opt, factor=1.0), "factor"),
+    (lambda opt: ReduceLROnPlateau(opt, mode="minimum"), "mode"),
+    (lambda opt: ReduceLROnPlateau(opt, threshold_mode="relative"), "threshold_mode"),
+    (lambda opt: ReduceLROnPlateau(opt, patience=-1), "patience"),
+    (lambda opt: ReduceLROnPlateau(opt, cooldown=-2), "cooldown"),
+    (lambda opt: ReduceLROnPlateau(opt, min_lr=[0.0]), "min_lr"),
+    (lambda opt: OneCycleLR(opt, max_lr=1.0), "total_steps, or epochs and steps_per_epoch"),
+    (lambda opt: OneCycleLR(opt, max_lr=1.0, total_steps=0), "total_steps"),
+    (lambda opt: OneCycleLR(opt, max_lr=1.0, epochs=2, steps_per_epoch=0), "steps_per_epoch"),
+    (lambda opt: OneCycleLR(opt, max_lr=1.0, epochs=-2, steps_per_epoch=3), "epochs"),
+    (lambda opt: OneCycleLR(opt, max_lr=1.0, total_steps=10, pct_start=1.5), "pct_start"),
+    (lambda opt: OneCycleLR(opt, max_lr=1.0, total_steps=10, anneal_strategy="cosine"),
+     "anneal_strategy"),
+    (lambda opt: OneCycleLR(opt, max_lr=[1.0], total_steps=10), "max_lr"),
+    (lambda opt: OneCycleLR(opt, max_lr=1.0, total_steps=10, div_factor=0), "div_factor"),
+    (lambda opt: OneCycleLR(opt, max_lr=1.0, total_steps=10, max_momentum=[0.9]),
+     "max_momentum"),
+    (lambda opt: SequentialLR(opt, [StepLR(opt, 2), StepLR(opt, 3)], milestones=[]),
+     "milestone"),
+    (lambda opt: SequentialLR(opt, [], milestones=[]), "at least one scheduler"),
+    (lambda opt: SequentialLR(opt, [StepLR(optimizer_with_two_groups(), 2)], milestones=[]),
+     "same optimizer"),
+    (lambda opt: SequentialLR(opt, [ReduceLROnPlateau(opt)], milestones=[]), "ReduceLROnPlateau"),
+    (lambda opt: ChainedScheduler([]), "at least one scheduler"),
+    (lambda opt: ChainedScheduler([StepLR(opt, 2), ReduceLROnPlateau(opt)]), "ReduceLROnPlateau"),
+    (lambda opt: ChainedScheduler([StepLR(opt, 2)], optimizer=optimizer_with_two_groups()),
+     "same optimizer"),
 ])
 def test_invalid_scheduler_arguments_raise(make_scheduler, name):
     with pytest.raises(ValueError, match=name):
@@ -722,3 +776,330 @@ def test_scheduler_matches_torch(name):
         torch_optimizer.step()
         ours.step()
         theirs.step()
+
+
+# ----- ReduceLROnPlateau, OneCycleLR, SequentialLR, ChainedScheduler and the others -----
+def _slow_decay(epoch):
+    return 0.99
+
+
+def _sequential_three(lr, opt):
+    return lr.SequentialLR(opt, [lr.ConstantLR(opt, factor=0.5, total_iters=5),
+                                 lr.ExponentialLR(opt, gamma=0.9),
+                                 lr.StepLR(opt, step_size=4, gamma=0.5)], milestones=[8, 25])
+
+
+# name -> (optimiser kind, function (scheduler module, optimizer) -> scheduler): the same code
+# builds our scheduler (module nn.optim.lr_scheduler) and torch's (torch.optim.lr_scheduler).
+LONG_RUNS = {
+    "constant": ("sgd", lambda lr, opt: lr.ConstantLR(opt, factor=0.5, total_iters=7)),
+    "constant-default": ("sgd", lambda lr, opt: lr.ConstantLR(opt)),
+    "polynomial": ("sgd", lambda lr, opt: lr.PolynomialLR(opt, total_iters=40, power=0.9)),
+    "polynomial-square": ("sgd", lambda lr, opt: lr.PolynomialLR(opt, total_iters=10,
+                                                                 power=2.0)),
+    "multiplicative": ("sgd", lambda lr, opt: lr.MultiplicativeLR(opt, lr_lambda=_multiplicative)),
+    "multiplicative-per-group": ("sgd", lambda lr, opt: lr.MultiplicativeLR(
+        opt, lr_lambda=[_slow_decay, _multiplicative])),
+    "warm-restarts": ("sgd", lambda lr, opt: lr.CosineAnnealingWarmRestarts(opt, T_0=10)),
+    "warm-restarts-mult": ("sgd", lambda lr, opt: lr.CosineAnnealingWarmRestarts(
+        opt, T_0=3, T_mult=2, eta_min=0.01)),
+    "onecycle-cos": ("sgd", lambda lr, opt: lr.OneCycleLR(opt, max_lr=[1.0, 2.0],
+                                                          total_steps=65)),
+    "onecycle-linear-three-phase": ("sgd", lambda lr, opt: lr.OneCycleLR(
+        opt, max_lr=1.0, epochs=13, steps_per_epoch=5, pct_start=0.25,
+        anneal_strategy="linear", three_phase=True, div_factor=10.0, final_div_factor=100.0,
+        base_momentum=[0.8, 0.7], max_momentum=0.9)),
+    "onecycle-adam-betas": ("adam", lambda lr, opt: lr.OneCycleLR(opt, max_lr=0.01,
+                                                                  total_steps=65, pct_start=0.4)),
+    "onecycle-without-momentum": ("adagrad", lambda lr, opt: lr.OneCycleLR(
+        opt, max_lr=0.3, total_steps=65, cycle_momentum=False)),
+    "sequential-warmup-cosine": ("sgd", lambda lr, opt: lr.SequentialLR(
+        opt, [lr.LinearLR(opt, start_factor=0.1, total_iters=10),
+              lr.CosineAnnealingLR(opt, T_max=30, eta_min=0.001)], milestones=[10])),
+    "sequential-three": ("sgd", _sequential_three),
+    "sequential-multistep-polynomial": ("sgd", lambda lr, opt: lr.SequentialLR(
+        opt, [lr.MultiStepLR(opt, milestones=[3, 6], gamma=0.5),
+              lr.PolynomialLR(opt, total_iters=30, power=1.5)], milestones=[20])),
+    "chained": ("sgd", lambda lr, opt: lr.ChainedScheduler(
+        [lr.ConstantLR(opt, factor=0.1, total_iters=20), lr.ExponentialLR(opt, gamma=0.95)])),
+    "chained-three": ("sgd", lambda lr, opt: lr.ChainedScheduler(
+        [lr.LinearLR(opt, start_factor=0.2, total_iters=5),
+         lr.MultiplicativeLR(opt, lr_lambda=_slow_decay), lr.StepLR(opt, 7, gamma=0.5)],
+        optimizer=opt)),
+}
+LONG_STEPS = 66  # values compared: epochs 0 to 65 (OneCycleLR's total_steps = 65 allows them)
+
+# Ten values of a validation loss for each plateau of the run, with wiggles.
+PLATEAU_METRICS = [1.0 / (1 + t // 10) + 0.002 * ((t * 7) % 5) for t in range(LONG_STEPS)]
+
+PLATEAU_RUNS = {
+    "min-rel": dict(patience=2),
+    "min-abs-cooldown": dict(patience=1, threshold=0.01, threshold_mode="abs", cooldown=3,
+                             factor=0.5),
+    "max-rel": dict(mode="max", patience=3, factor=0.7, threshold=0.05),
+    "max-abs-min-lr-per-group": dict(mode="max", threshold_mode="abs", patience=0,
+                                     factor=0.5, min_lr=[0.01, 0.2]),
+    "large-eps": dict(patience=0, factor=0.9, eps=0.004),
+}
+
+
+def two_groups(module, kind: str, make_param):
+    """An optimiser of two groups (lr 0.1 and 0.5) of ``module`` (nn.optim or torch.optim)."""
+    groups = [{"params": [make_param()]}, {"params": [make_param()], "lr": 0.5}]
+    if kind == "sgd":
+        return module.SGD(groups, lr=0.1, momentum=0.9)
+    if kind == "adam":
+        return module.Adam(groups, lr=0.1, betas=(0.9, 0.99))
+    return module.Adagrad(groups, lr=0.1)
+
+
+def our_optimizer(kind: str = "sgd"):
+    return two_groups(nn.optim, kind, lambda: Tensor([1.0], requires_grad=True))
+
+
+def assert_same_schedule(ours, theirs):
+    np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), **EXACT)
+    if hasattr(theirs, "last_epoch"):
+        assert ours.last_epoch == theirs.last_epoch
+    for mine, their in zip(ours.optimizer.param_groups, theirs.optimizer.param_groups):
+        for key in ("lr", "momentum", "betas", "initial_lr", "max_lr", "min_lr"):
+            if key in their:
+                np.testing.assert_allclose(mine[key], their[key], **EXACT, err_msg=key)
+
+
+def run_against_torch(make, kind="sgd", metrics=None, save_at=None):
+    """Step ours and torch's side by side for LONG_STEPS values; at ``save_at``, replace ours
+    by a new scheduler and optimiser loaded from their state_dicts (PyTorch's order)."""
+    torch = pytest.importorskip("torch")
+    ours = make(lr_scheduler, our_optimizer(kind))
+    theirs = make(torch.optim.lr_scheduler,
+                  two_groups(torch.optim, kind, lambda: torch.zeros(1, requires_grad=True)))
+    for t in range(LONG_STEPS):
+        if t == save_at:
+            saved, saved_optimizer = ours.state_dict(), ours.optimizer.state_dict()
+            ours = make(lr_scheduler, our_optimizer(kind))
+            ours.optimizer.load_state_dict(saved_optimizer)
+            ours.load_state_dict(saved)
+        assert_same_schedule(ours, theirs)
+        if t < LONG_STEPS - 1:
+            theirs.optimizer.step()
+            arguments = () if metrics is None else (metrics[t],)
+            ours.step(*arguments)
+            theirs.step(*arguments)
+    return ours, theirs
+
+
+@pytest.mark.parametrize("save_at", [None, 31])
+@pytest.mark.parametrize("name", LONG_RUNS)
+def test_long_run_matches_torch(name, save_at):
+    kind, make = LONG_RUNS[name]
+    run_against_torch(make, kind, save_at=save_at)
+
+
+@pytest.mark.parametrize("save_at", [None, 23])
+@pytest.mark.parametrize("name", PLATEAU_RUNS)
+def test_reduce_lr_on_plateau_matches_torch(name, save_at):
+    kwargs = PLATEAU_RUNS[name]
+    metrics = [2 - m for m in PLATEAU_METRICS] if kwargs.get("mode") == "max" else PLATEAU_METRICS
+    ours, theirs = run_against_torch(lambda lr, opt: lr.ReduceLROnPlateau(opt, **kwargs),
+                                     metrics=metrics, save_at=save_at)
+    assert ours.get_last_lr() != [0.1, 0.5]  # the run did reduce the lr
+    for key in ("best", "num_bad_epochs", "cooldown_counter", "min_lrs"):
+        assert getattr(ours, key) == getattr(theirs, key), key
+
+
+@pytest.mark.parametrize("name", ["onecycle-cos", "onecycle-linear-three-phase"])
+def test_one_cycle_raises_past_total_steps_as_torch(name):
+    ours, theirs = run_against_torch(LONG_RUNS[name][1])
+    with pytest.raises(ValueError, match="total_steps"):
+        ours.step()
+    theirs.optimizer.step()
+    with pytest.raises(ValueError, match="total steps"):
+        theirs.step()
+
+
+@pytest.mark.parametrize("last_epoch", [0, 17, 40])
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_resumed_one_cycle_matches_torch(kind, last_epoch):
+    torch = pytest.importorskip("torch")
+    optimizers = [our_optimizer(kind),
+                  two_groups(torch.optim, kind, lambda: torch.zeros(1, requires_grad=True))]
+    for optimizer in optimizers:  # as a checkpoint leaves them
+        for group, top in zip(optimizer.param_groups, [1.0, 2.0]):
+            group.update(initial_lr=top / 25, max_lr=top, min_lr=top / 25e4, lr=0.3,
+                         max_momentum=0.95, base_momentum=0.85)
+    ours, theirs = [module.OneCycleLR(optimizer, max_lr=[1.0, 2.0], total_steps=65,
+                                      last_epoch=last_epoch)
+                    for module, optimizer in zip([lr_scheduler, torch.optim.lr_scheduler],
+                                                 optimizers)]
+    for _ in range(65 - last_epoch - 1):
+        assert_same_schedule(ours, theirs)
+        theirs.optimizer.step()
+        ours.step()
+        theirs.step()
+
+
+def test_warm_restarts_fractional_epochs_match_torch():
+    torch = pytest.importorskip("torch")
+    make = LONG_RUNS["warm-restarts-mult"][1]
+    ours = make(lr_scheduler, our_optimizer())
+    theirs = make(torch.optim.lr_scheduler,
+                  two_groups(torch.optim, "sgd", lambda: torch.zeros(1, requires_grad=True)))
+    epochs = [e + i / 7 for e in range(12) for i in range(7)] + [30, 2.5, None, None, 50.25]
+    for epoch in epochs:
+        theirs.optimizer.step()
+        theirs.step(epoch)
+        ours.step(epoch)
+        assert_same_schedule(ours, theirs)
+        assert (ours.T_i, ours.T_cur) == pytest.approx((theirs.T_i, theirs.T_cur), rel=1e-12)
+
+
+# ----- the same, without torch: a few values pinned -----
+def test_one_cycle_pinned_values_and_momentum():
+    optimizer = our_optimizer()
+    scheduler = OneCycleLR(optimizer, max_lr=1.0, total_steps=10)  # peak at step 0.3·10 − 1
+    lrs, momenta = [], []
+    for step in range(11):
+        lrs.append(scheduler.get_last_lr())
+        momenta.append(optimizer.param_groups[0]["momentum"])
+        if step < 10:
+            scheduler.step()
+    assert optimizer.param_groups[0]["initial_lr"] == 0.04
+    np.testing.assert_allclose(lrs[0], [0.04, 0.04], rtol=1e-14)
+    assert momenta[0] == pytest.approx(0.95, abs=1e-15)
+    assert lrs[2] == [1.0, 1.0] and momenta[2] == pytest.approx(0.85, abs=1e-15)
+    np.testing.assert_allclose(lrs[1], [0.52, 0.52], rtol=1e-14)  # cosine midway up
+    np.testing.assert_allclose(lrs[9], [4e-6, 4e-6], rtol=1e-12)
+    assert momenta[9] == pytest.approx(0.95, abs=1e-15)
+    down = [0.04 / 1e4 + (1.0 - 0.04 / 1e4) * (1 + math.cos(math.pi * (t - 2) / 7)) / 2
+            for t in range(2, 10)]
+    np.testing.assert_allclose([lr[0] for lr in lrs[2:10]], down, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"stepped 11 times, past its total_steps=10"):
+        scheduler.step()
+
+
+def test_one_cycle_cycles_adam_beta1_and_keeps_beta2():
+    optimizer = our_optimizer("adam")
+    scheduler = OneCycleLR(optimizer, max_lr=0.01, total_steps=4, pct_start=0.5,
+                           anneal_strategy="linear", base_momentum=0.8, max_momentum=0.9)
+    assert optimizer.param_groups[0]["betas"] == (0.9, 0.99)
+    scheduler.step()
+    assert optimizer.param_groups[1]["betas"] == pytest.approx((0.8, 0.99), abs=1e-15)
+    assert isinstance(optimizer.param_groups[1]["betas"], tuple)
+
+
+def test_one_cycle_needs_momentum_or_cycle_momentum_false():
+    with pytest.raises(ValueError, match="Adagrad has no momentum or betas"):
+        OneCycleLR(our_optimizer("adagrad"), max_lr=1.0, total_steps=10)
+    OneCycleLR(our_optimizer("adagrad"), max_lr=1.0, total_steps=10, cycle_momentum=False)
+
+
+def test_reduce_lr_on_plateau_pinned_sequence():
+    optimizer = optimizer_with_two_groups()
+    scheduler = ReduceLROnPlateau(optimizer, factor=0.5, patience=1, cooldown=1,
+                                  min_lr=[0.02, 0.0])
+    assert scheduler.last_epoch == 0 and scheduler.get_last_lr() == [0.1, 0.5]
+    lrs = []
+    for loss in [5.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 3.0]:
+        scheduler.step(Tensor(loss))  # a 0-d tensor works as a number
+        lrs.append(scheduler.get_last_lr())
+    # the 2nd loss without improvement halves the lr; the one after a halving is the cooldown
+    assert lrs == [[0.1, 0.5], [0.1, 0.5], [0.1, 0.5], [0.05, 0.25], [0.05, 0.25],
+                   [0.05, 0.25], [0.025, 0.125], [0.025, 0.125], [0.025, 0.125],
+                   [0.025, 0.125]]
+    assert scheduler.last_epoch == 10 and scheduler.best == 3.0
+    scheduler.step(4.0)
+    scheduler.step(4.0)
+    assert scheduler.get_last_lr() == [0.02, 0.0625]
+
+
+def test_reduce_lr_on_plateau_state_dict_round_trip():
+    scheduler = ReduceLROnPlateau(optimizer_with_two_groups(), mode="max", patience=0)
+    for metric in [1.0, 2.0, 1.5]:
+        scheduler.step(metric)
+    saved = scheduler.state_dict()
+    assert "optimizer" not in saved and saved["best"] == 2.0 and saved["last_epoch"] == 3
+    restored = ReduceLROnPlateau(optimizer_with_two_groups())  # mode 'min' until loaded
+    restored.load_state_dict(saved)
+    assert restored.mode == "max" and restored.mode_worse == -math.inf
+    restored.step(2.5)
+    assert restored.best == 2.5 and restored.num_bad_epochs == 0
+
+
+def test_reduce_lr_on_plateau_new_group_needs_min_lrs():
+    optimizer = optimizer_with_two_groups()
+    scheduler = ReduceLROnPlateau(optimizer, patience=0, min_lr=[0.0, 0.0])
+    scheduler.step(1.0)
+    optimizer.add_param_group({"params": [Tensor([0.0], requires_grad=True)]})
+    with pytest.raises(RuntimeError, match="3 parameter groups"):
+        scheduler.step(2.0)
+
+
+def test_sequential_lr_pinned_values_and_state_dict():
+    optimizer = optimizer_with_two_groups()
+    warmup = LinearLR(optimizer, start_factor=0.5, total_iters=2)
+    decay = StepLR(optimizer, step_size=2, gamma=0.1)
+    scheduler = SequentialLR(optimizer, [warmup, decay], milestones=[3])
+    sequence = [lrs[0] for lrs in lr_sequence(scheduler, 4)]
+    np.testing.assert_allclose(sequence, [0.05, 0.075, 0.1, 0.1], **EXACT)  # 3: decay's 0
+    saved = scheduler.state_dict()
+    assert [state["last_epoch"] for state in saved["_schedulers"]] == [2, 1]
+    other = optimizer_with_two_groups()
+    restored = SequentialLR(other, [LinearLR(other, start_factor=0.5, total_iters=2),
+                                    StepLR(other, step_size=2, gamma=0.1)], milestones=[3])
+    other.load_state_dict(optimizer.state_dict())
+    restored.load_state_dict(saved)
+    assert lr_sequence(restored, 4) == lr_sequence(scheduler, 4)
+    # epochs 8 and 9 are decay's 5 and 6: 0.1·0.1^⌊5/2⌋, 0.1·0.1^⌊6/2⌋
+    np.testing.assert_allclose([lrs[0] for lrs in lr_sequence(scheduler, 2)], [1e-3, 1e-4],
+                               **EXACT)
+
+
+def test_chained_scheduler_composes_factors():
+    optimizer = optimizer_with_two_groups()
+    scheduler = ChainedScheduler([ConstantLR(optimizer, factor=0.5, total_iters=3),
+                                  ExponentialLR(optimizer, gamma=0.9)])
+    sequence = []  # (no last_epoch: as PyTorch's, a ChainedScheduler has no epoch of its own)
+    for _ in range(6):
+        sequence.append(scheduler.get_last_lr())
+        assert sequence[-1] == [group["lr"] for group in optimizer.param_groups]
+        scheduler.step()
+    expected = [[base * (0.5 if t < 3 else 1.0) * 0.9 ** t for base in BASE_LRS]
+                for t in range(6)]
+    np.testing.assert_allclose(sequence, expected, **EXACT)
+
+
+def test_warm_restarts_fractional_epoch_pinned():
+    scheduler = CosineAnnealingWarmRestarts(optimizer_with_two_groups(), T_0=4, T_mult=2)
+    scheduler.step(1.0)
+    np.testing.assert_allclose(scheduler.get_last_lr(), [b * (1 + math.cos(math.pi / 4)) / 2
+                                                         for b in BASE_LRS], **EXACT)
+    scheduler.step(6.0)  # in the second period (epochs 4 to 12, T_i = 8): T_cur = 2
+    assert (scheduler.T_i, scheduler.T_cur, scheduler.last_epoch) == (8, 2.0, 6)
+    scheduler.step()
+    assert (scheduler.T_i, scheduler.T_cur, scheduler.last_epoch) == (8, 3.0, 7)
+
+
+def test_multiplicative_lr_keeps_callable_objects_state_and_checks_callables():
+    class Decay:
+        def __init__(self):
+            self.rate = 0.5
+
+        def __call__(self, epoch):
+            return self.rate
+
+    scheduler = MultiplicativeLR(optimizer_with_two_groups(), lr_lambda=[Decay(), _slow_decay])
+    scheduler.lr_lambdas[0].rate = 0.25
+    saved = scheduler.state_dict()
+    assert saved["lr_lambdas"] == [{"rate": 0.25}, None]
+    restored = MultiplicativeLR(optimizer_with_two_groups(), lr_lambda=[Decay(), _slow_decay])
+    restored.load_state_dict(saved)
+    restored.step()
+    assert restored.get_last_lr()[0] == 0.025
+    with pytest.raises(TypeError, match="lr_lambda should be a function, but got float"):
+        MultiplicativeLR(optimizer_with_two_groups(), lr_lambda=0.5)
+
+
+def test_chained_scheduler_checks_the_schedulers():
+    with pytest.raises(TypeError, match="index 0"):
+        ChainedScheduler([object()])
