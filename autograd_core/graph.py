@@ -29,6 +29,8 @@ rules, with gradients summed in a dict popped as it is used, as HIPS autograd do
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import threading
 
 import numpy as np
@@ -94,7 +96,8 @@ def _set_mode(enabled: bool) -> bool:
 class no_grad(contextlib.ContextDecorator):
     """Stop recording in this thread: results computed inside have no history.
 
-    A context manager or a decorator, as in PyTorch::
+    A context manager or a decorator (``@no_grad()`` or ``@no_grad``), as in PyTorch; on a
+    generator function it holds while the generator runs, not while its caller does::
 
         >>> from autograd_core import Value, no_grad
         >>> w = Value(3.0)
@@ -106,7 +109,14 @@ class no_grad(contextlib.ContextDecorator):
 
     mode = False
 
-    def __init__(self):
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        self.__init__()
+        return self(func)  # used bare, @no_grad: decorate at once
+
+    def __init__(self, func=None):
         # thread -> a stack of modes to restore: one object may be entered again, and by
         # several threads at once (each gets back its own mode)
         self._previous: dict[int, list[bool]] = {}
@@ -125,6 +135,35 @@ class no_grad(contextlib.ContextDecorator):
 
     def _recreate_cm(self):
         return type(self)()  # a decorated function called from two threads: one each
+
+    def __call__(self, func):
+        if inspect.isgeneratorfunction(func):
+            return _each_step_in(self, func)
+        return super().__call__(func)
+
+
+def _each_step_in(context, generator_function):
+    """``generator_function`` with ``context`` (a grad mode) entered for each step of the
+    generators it makes, and left at each ``yield``: a plain decorator would leave it as soon
+    as the generator object is made, before the body runs (PyTorch wraps generators so too)."""
+    @functools.wraps(generator_function)
+    def generator(*args, **kwargs):
+        inner = generator_function(*args, **kwargs)
+        resume, sent = inner.send, None
+        while True:
+            try:
+                with context._recreate_cm():
+                    item = resume(sent)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                resume, sent = inner.send, (yield item)
+            except GeneratorExit:
+                inner.close()
+                raise
+            except BaseException as error:  # thrown in by the caller: on to the body
+                resume, sent = inner.throw, error
+    return generator
 
 
 class enable_grad(no_grad):
@@ -145,7 +184,8 @@ class set_grad_enabled:
     """
 
     def __init__(self, mode: bool):
-        self._previous = _set_mode(bool(mode))
+        self.mode = bool(mode)
+        self._previous = _set_mode(self.mode)
 
     def __enter__(self):
         return self
@@ -153,6 +193,12 @@ class set_grad_enabled:
     def __exit__(self, *exc):
         _set_mode(self._previous)
         return False
+
+    def __call__(self, func):
+        """As a decorator, ``@set_grad_enabled(False)``: the mode for each call of ``func``;
+        this thread's own mode, which the constructor set, is given back at once."""
+        _set_mode(self._previous)
+        return (enable_grad() if self.mode else no_grad())(func)
 
 
 # A node whose saved context was released by a backward pass without retain_graph.

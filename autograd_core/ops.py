@@ -174,11 +174,29 @@ mul = Op("mul", operator.mul, lambda g, out, a, b: g * b, lambda g, out, a, b: g
 div = Op("div", _divide,
          lambda g, out, a, b: div(g, b),
          lambda g, out, a, b: -div(g * out, b), symbol="/")
-power = Op("pow", np.power,
-           # only 0 ** 0 needs the guard (0 * inf); elsewhere b * a**(b-1) is finite at b == 0
-           # and must stay differentiable in b for second derivatives
-           lambda g, out, a, b: where((b == 0) & (a == 0), 0.0, g * b * power(a, b - 1)),
-           lambda g, out, a, b: where((a == 0) & (b >= 0), 0.0, g * out * log(a)), symbol="**")
+
+
+def _pow_grad_base(g, out, a, b):
+    """d(a**b)/da = b·a**(b-1), taken as 0 at 0**0 (a ** 0 is the constant 1).
+
+    Only 0 ** 0 needs the guard (0 * inf); elsewhere b·a**(b-1) is finite at b == 0 and must
+    stay differentiable in b for second derivatives. The base is also swapped for 1 there
+    before the power, so that a recorded gradient (create_graph) holds no 0**-1 = inf in its
+    unused branch, which the next derivative would turn into 0 * inf = nan.
+    """
+    zero_to_the_zero = (b == 0) & (a == 0)
+    return where(zero_to_the_zero, 0.0,
+                 g * b * power(where(zero_to_the_zero, 1.0, a), b - 1))
+
+
+def _pow_grad_exponent(g, out, a, b):
+    """d(a**b)/db = a**b·log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's choice); the
+    base is swapped for 1 there before the log, for the reason given above."""
+    zero_base = (a == 0) & (b >= 0)
+    return where(zero_base, 0.0, g * out * log(where(zero_base, 1.0, a)))
+
+
+power = Op("pow", np.power, _pow_grad_base, _pow_grad_exponent, symbol="**")
 neg = Op("neg", operator.neg, lambda g, out, a: -g, symbol="-")
 exp = Op("exp", np.exp, lambda g, out, a: g * out)
 log = Op("log", np.log, lambda g, out, a: div(g, a))

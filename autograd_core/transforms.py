@@ -107,7 +107,10 @@ def _positions(argnums, count: int) -> tuple[tuple[int, ...], bool]:
         if not -count <= n < count:
             raise ValueError(f"argnums {n} is out of range for a call with {count} positional "
                              f"argument{'s' if count != 1 else ''}")
-    return tuple(int(n) % count for n in numbers_), single
+    positions = tuple(int(n) % count for n in numbers_)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"argnums {tuple(numbers_)} names an argument more than once")
+    return positions, single
 
 
 def _call(f, args, kwargs, positions):
@@ -132,6 +135,10 @@ def _gradients(output, inputs, grad_output, keep_nodes: bool, retain: bool = Fal
 
 
 def _scalar(output, name: str):
+    if isinstance(output, (tuple, list, dict)):
+        raise TypeError(f"{name} needs a function with a scalar output, got "
+                        f"{type(output).__name__}: use jacobian or vjp (or, for a (value, aux) "
+                        f"pair, pass has_aux=True)")
     if isinstance(output, Node):
         if np.size(output.data) != 1:
             raise TypeError(f"{name} needs a function with a scalar output; this one returned "
@@ -163,6 +170,8 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
         grads = [_lower(g, x.node, keep_nodes, x.kind) for g, x in zip(grads, inputs)]
         value = _lower_output(value, inputs, keep_nodes)
         result = grads[0] if single else tuple(grads)
+        if has_aux:  # plain data for plain inputs, as the value (PyTorch's and JAX's aux)
+            aux = _lower_nested(aux, inputs, keep_nodes)
         return ((value, aux) if has_aux else value), result
     return value_and_grad_f
 
@@ -213,9 +222,7 @@ def jvp(f, primals, tangents):
         >>> jvp(lambda x, y: x * y, (3.0, 4.0), (1.0, 0.0))
         (12.0, 4.0)
     """
-    primals, tangents = tuple(primals), tuple(tangents)
-    if len(primals) != len(tangents):
-        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    primals, tangents = _pairs("jvp", primals, tangents)
     out, inputs, keep_nodes = _call(f, primals, {}, tuple(range(len(primals))))
     _check_output(out, "jvp")
     for i, (x, t) in enumerate(zip(inputs, tangents)):
@@ -308,9 +315,7 @@ def hvp(f, primals, tangents):
         >>> hvp(lambda x: x ** 3, (2.0,), (1.0,))
         (8.0, (12.0,))
     """
-    primals, tangents = tuple(primals), tuple(tangents)
-    if len(primals) != len(tangents):
-        raise ValueError(f"hvp: {len(primals)} primals but {len(tangents)} tangents")
+    primals, tangents = _pairs("hvp", primals, tangents)
     out, inputs, keep_nodes = _call(f, primals, {}, tuple(range(len(primals))))
     value = _scalar(out, "hvp")
     for i, (x, t) in enumerate(zip(inputs, tangents)):
@@ -359,6 +364,28 @@ def _lower_output(out, inputs, keep_nodes: bool):
     if not isinstance(out, Node) or keep_nodes or _output_kind(inputs) == "node":
         return out
     return out.data if isinstance(out, Tensor) else float(out.data)
+
+
+def _pairs(name: str, primals, tangents) -> tuple[tuple, tuple]:
+    """``primals`` and ``tangents`` as tuples of one entry per argument of ``f``, as many each."""
+    for what, given in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(given, (tuple, list)):
+            raise TypeError(f"{name}: {what} is a tuple with one entry per argument of f, got "
+                            f"{type(given).__name__}")
+    if len(primals) != len(tangents):
+        raise ValueError(f"{name}: {len(primals)} primals but {len(tangents)} tangents")
+    return tuple(primals), tuple(tangents)
+
+
+def _lower_nested(value, inputs, keep_nodes: bool):
+    """``value`` with every node in it (in tuples, lists and dicts) lowered as an output is."""
+    if isinstance(value, Node):
+        return _lower_output(value, inputs, keep_nodes)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_lower_nested(v, inputs, keep_nodes) for v in value)
+    if isinstance(value, dict):
+        return {k: _lower_nested(v, inputs, keep_nodes) for k, v in value.items()}
+    return value
 
 
 def _zeros_like_output(out, keep_nodes: bool):

@@ -233,7 +233,12 @@ class Value(Node):
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+        grad = self.grad.data if isinstance(self.grad, Node) else self.grad  # (create_graph)
+        return f"Value(data={self.data:.6g}, grad={grad:.6g}{label})"
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.3f}"`` formats the data, as for a float."""
+        return format(self.data, spec) if spec else str(self)
 
 
 def maximum(a, b):

@@ -4,6 +4,8 @@ derivative one order lower (float64, Hypothesis), for Values and for Tensors.
 The k-th order gradient is taken of a random projection of the (k-1)-th: s0 = sum(f(x) * w0),
 s_k = sum(grad(s_{k-1}, x) * w_k), so every entry of every derivative tensor takes part.
 """
+import math
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograd_core import Tensor, Value, grad
+from autograd_core import functional as AF
 from autograd_core.testing import numerical_grad
 from op_cases import CASES
 from tensor_cases import TENSOR_CASES
@@ -123,6 +126,28 @@ def test_tensor_second_derivatives(case, data):
 @given(data=st.data())
 def test_tensor_third_derivatives(case, data):
     tensor_check(case, data, 3)
+
+
+@pytest.mark.parametrize("f, third", [(lambda a: a ** 0, 0.0), (lambda a: a ** 1, 0.0),
+                                      (lambda a: a ** 2.5, math.inf)],
+                         ids=["a**0", "a**1", "a**2.5"])
+def test_powers_at_a_zero_base_differentiate_three_times_without_nan(f, third):
+    """The rules guard 0**0 (and a zero base's log) with ``where``; the untaken branch must
+    not hold an inf (0**-1) that the next derivative turns into 0 * inf = nan. Tensors and
+    Values agree, with PyTorch's answers: 0 past the first derivative of a ** 1 and for every
+    one of a ** 0; 2.5 · 1.5 · 0.5 · a**-0.5 = inf for a ** 2.5."""
+    on_value = AF.grad(AF.grad(AF.grad(f)))(0.0)
+    on_tensor = AF.grad(AF.grad(AF.grad(lambda a: f(a).sum())))(np.array([0.0]))
+    assert on_value == third and on_tensor.tolist() == [third]
+
+
+def test_the_mixed_second_derivative_of_a_power_at_a_zero_base_is_zero_not_nan():
+    def d2_da_db(f, a, b):
+        return AF.grad(AF.grad(f, 1), 0)(a, b)
+
+    assert d2_da_db(lambda a, b: a ** b, 0.0, 2.0) == 0.0
+    on_tensor = d2_da_db(lambda a, b: (a ** b).sum(), np.array([0.0]), np.array([2.0]))
+    assert on_tensor.tolist() == [0.0]
 
 
 def test_clip_on_values_differentiates_twice():

@@ -264,6 +264,9 @@ MISUSES = [
     # --- functional transforms ---
     pytest.param(lambda: AF.grad(lambda x: x * 2)(np.ones(2)), TypeError, "grad needs a function with a scalar output", id="transform-grad-of-non-scalar"),
     pytest.param(lambda: AF.grad(lambda x: x, argnums=5)(1.0), ValueError, "argnums 5 is out of range", id="transform-argnums-out-of-range"),
+    pytest.param(lambda: AF.grad(lambda x, y: x * y, argnums=(0, -2))(1.0, 2.0), ValueError, "argnums (0, -2) names an argument more than once", id="transform-argnums-repeated"),
+    pytest.param(lambda: AF.grad(lambda x: (x.sum(), x))(np.ones(2)), TypeError, "got tuple: use jacobian or vjp (or, for a (value, aux) pair, pass has_aux=True)", id="transform-grad-of-a-pair"),
+    pytest.param(lambda: AF.jvp(lambda x: x, 1.0, 2.0), TypeError, "jvp: primals is a tuple with one entry per argument of f, got float", id="transform-jvp-primals-not-a-tuple"),
     pytest.param(lambda: AF.grad(lambda x: x, argnums=())(1.0), ValueError, "argnums is empty", id="transform-argnums-empty"),
     pytest.param(lambda: AF.grad(lambda x: x)("a"), TypeError, "cannot differentiate with respect to a str", id="transform-grad-of-str-argument"),
     pytest.param(lambda: AF.grad(lambda x: x, has_aux=True)(1.0), TypeError, "has_aux=True needs the function to return a pair", id="transform-has-aux-without-pair"),

@@ -134,6 +134,49 @@ def test_no_grad_as_a_decorator_and_set_grad_enabled_as_a_call():
     assert is_grad_enabled()
 
 
+def test_the_grad_modes_decorate_bare_as_pytorchs_do_and_set_grad_enabled_too():
+    @no_grad
+    def square(v):
+        return v * v
+
+    @set_grad_enabled(False)
+    def cube(v):
+        return v * v * v
+
+    assert is_grad_enabled()  # (the constructor switched it off; decorating gives it back)
+    assert not square(Value(2.0)).requires_grad and not cube(Value(2.0)).requires_grad
+    assert is_grad_enabled()
+
+
+def test_a_decorated_generator_runs_its_body_in_the_mode_and_its_caller_in_its_own():
+    """As in PyTorch: the mode holds at every step of the generator, and only there."""
+    w = Value(3.0)
+    modes_inside = []
+
+    @no_grad()
+    def batches():
+        sent = yield w * 2
+        modes_inside.append(is_grad_enabled())
+        try:
+            yield w * sent
+        except KeyError:
+            modes_inside.append(is_grad_enabled())
+            yield w * 4
+        return "done"
+
+    steps = batches()
+    first = next(steps)
+    assert not first.requires_grad and is_grad_enabled()
+    assert (w * 2).requires_grad  # the caller records between steps
+    second = steps.send(5.0)
+    assert second.data == 15.0 and not second.requires_grad
+    assert not steps.throw(KeyError()).requires_grad
+    with pytest.raises(StopIteration) as stop:
+        next(steps)
+    assert stop.value.value == "done" and modes_inside == [False, False]
+    assert is_grad_enabled()
+
+
 def test_no_grad_is_per_thread():
     inside, done = threading.Event(), threading.Event()
     seen = {}
@@ -265,6 +308,10 @@ def test_repr_and_item():
     v = Value(2.5, label="v")
     assert repr(v) == "Value(data=2.5, grad=0, label='v')"
     assert v.item() == 2.5 and float(v) == 2.5
+    assert f"{v:.2f}" == "2.50" and f"{v}" == str(v)
+    x = Value(2.0)
+    (x ** 3).backward(create_graph=True)  # the gradient is a Value: repr shows its data
+    assert repr(x) == "Value(data=2, grad=12)"
 
 
 def test_requires_grad_can_be_changed_on_leaves_only():

@@ -156,6 +156,19 @@ def test_value_and_grad_with_aux_and_several_argnums():
     assert grad(lambda x, y: x * y, argnums=-1)(3.0, 4.0) == 3.0
 
 
+def test_aux_comes_back_as_plain_data_for_plain_inputs_like_the_value():
+    """As torch.func's and JAX's: nodes in the aux (nested too) are lowered, not left with
+    their history (which would also keep the graph alive)."""
+    def f(x):
+        return (x * x).sum(), {"total": x.sum(), "doubled": [x * 2]}
+
+    gradient, aux = grad(f, has_aux=True)(np.array([1.0, 2.0]))
+    assert gradient.tolist() == [2.0, 4.0]
+    assert type(aux["total"]) is np.ndarray and aux["total"] == 3.0
+    assert type(aux["doubled"][0]) is np.ndarray and aux["doubled"][0].tolist() == [2.0, 4.0]
+    assert grad(lambda x: (x * x, x + 1), has_aux=True)(3.0) == (6.0, 4.0)
+
+
 def test_a_function_that_ignores_its_input_has_zero_gradient():
     assert grad(lambda x: Value(2.0))(1.0) == 0.0
     assert grad(lambda x, y: x * 2, argnums=1)(1.0, 5.0) == 0.0
