@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 RENDER_EXAMPLE = 'autograd-core render "tanh(x*w + b)" x=2 w=-3 b=6.88 -o graph.svg'
 
@@ -92,10 +91,11 @@ def render(args) -> int:
 
 
 def _format_of(path: str) -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix in ("", ".svg", ".png"):
-        return suffix[1:] or "svg"
-    raise ValueError(f"cannot tell the format from {path!r}: use --format svg or --format png")
+    from viz.render import format_of  # the library's rule, limited to --format's choices
+    try:
+        return format_of(path, formats=("svg", "png"))
+    except ValueError as error:
+        raise ValueError(f"{error}; use --format svg or --format png") from None
 
 
 def _fail(error) -> int:

@@ -76,7 +76,7 @@ def test_assignments_may_follow_the_options_and_unused_ones_are_noted(tmp_path):
     (["x", "exp=1"], ["'exp' is a function name"]),
     (["x", "__x=1"], ["'__' are not allowed"]),
     (["x", "x=1", "x=2"], ["'x' is assigned twice"]),
-    (["x", "x=1", "-o", "{tmp}/graph.pdf"], ["cannot tell the format", "--format"]),
+    (["x", "x=1", "-o", "{tmp}/graph.pdf"], ["cannot tell the format", "'.pdf' is none of .svg, .png", "--format"]),
 ])
 def test_errors_exit_2_with_one_line_and_write_nothing(tmp_path, args, fragments):
     args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]

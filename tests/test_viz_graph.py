@@ -77,6 +77,20 @@ def test_options_and_their_errors():
         draw_dot(3.0)
 
 
+def test_default_numbers_switch_to_exponents_only_where_four_decimals_mislead():
+    x = Value(1e300, label="x")
+    y = x * 2e-305  # y = 2e-05: its gradient to x is tiny, not zero
+    y.backward()
+    source = draw_dot(y).source
+    assert "data 1.0000e+300" in source and "grad 2.0000e-305" in source
+    assert "data 2.0000e-05" in source and "grad 1.0000" in source
+    for value, shown in [(0.0, "0.0000"), (-0.0, "-0.0000"), (1e-4, "0.0001"),
+                         (999_999.0, "999999.0000"), (1e6, "1.0000e+06"), (float("nan"), "nan"),
+                         (float("-inf"), "-inf")]:
+        assert f"data {shown}<" in draw_dot(Value(value) * 1).source, value
+    assert "grad 0.0000" in draw_dot(y, number_format=".4f").source  # the user's, as given
+
+
 def test_labels_come_before_names_and_constants_show_their_value():
     x = Value(1.5, label="input")
     y = x * 2.5 + 1
@@ -120,6 +134,12 @@ def test_max_nodes_collapses_the_rest_and_says_so():
     assert (drawing.n_nodes, drawing.n_drawn) == (301, 50)
     assert "251 more nodes not drawn" in drawing.source and "max_nodes=50" in drawing.source
     assert "showing 50 of 301 nodes" in drawing.source
+    # the caption is ours, not a label: one line, however long
+    many = Value(0.5)
+    for _ in range(20_000):
+        many = many + 1
+    source = draw_dot(many, max_nodes=5).source
+    assert "label=<showing 5 of 40,001 nodes nearest the output>" in source
     nodes, edges, _ = svg_counts(drawing.pipe("svg"))
     assert nodes == 50 * 2 + 1  # value + op for each, and the summary node
 
@@ -154,6 +174,25 @@ def test_renders_svg_and_png_with_the_installed_graphviz(tmp_path):
     bundle = drawing._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
     assert drawing._repr_svg_() == bundle["image/svg+xml"]
+
+
+def test_render_takes_the_format_from_the_suffix_and_refuses_unknown_ones(tmp_path):
+    drawing = draw_dot(neuron()[-1])
+    starts = {"g.jpg": b"\xff\xd8\xff", "g.JPEG": b"\xff\xd8\xff", "g.json": b"{",
+              "g.dot": b"digraph", "g.gv": b"digraph", "g.svg.png": b"\x89PNG", "g": b"<?xml"}
+    for name, start in starts.items():
+        assert open(drawing.render(tmp_path / name), "rb").read().startswith(start), name
+    with pytest.raises(ValueError, match=r"suffix '\.pdf' is none of \.svg, \.png, .*\.jpg"):
+        drawing.render(tmp_path / "g.pdf")
+    assert not (tmp_path / "g.pdf").exists()
+
+
+def test_a_format_graphviz_pure_cannot_draw_is_a_clear_error(tmp_path, monkeypatch):
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "dot" else real_which(name))
+    with pytest.raises(viz.GraphvizError, match="graphviz-pure cannot draw gif.*use one of svg"):
+        draw_dot(neuron()[-1]).render(tmp_path / "g.gif")
+    assert not (tmp_path / "g.gif").exists()
 
 
 def test_graphviz_pure_is_found_without_a_system_dot(monkeypatch):
@@ -217,9 +256,9 @@ def test_random_labels_are_shown_as_themselves(label):
 
 
 def test_control_characters_are_shown_escaped():
-    a = Value(1.0, label="bell\x07null\x00")
+    a = Value(1.0, label="bell\x07null\x00tab\t")
     texts = svg_counts(draw_dot(a * 2).pipe("svg"))[2]
-    assert "bell\\x07null\\x00" in texts
+    assert "bell\\x07null\\x00tab\\x09" in texts  # a tab too: Graphviz would drop it
 
 
 # ----- the backward animation -----
@@ -236,6 +275,25 @@ def test_animation_has_one_frame_per_backward_step_and_sums_converging_paths():
     assert a.grad == 0 and b.grad == 0  # the graph is untouched...
     e.backward()
     assert (a.grad, b.grad) == (2.0, 5.0)  # ...and backward still works afterwards
+
+
+def test_animation_rewrites_gradients_not_labels_that_look_like_them():
+    x, w = Value(2.0, label="grad x"), Value(-3.0, label="w")
+    y = (x * w).tanh()
+    y.label = "grad of all"
+    first, last = (svg_counts(frame.encode())[2] for frame in animate_backward(y).frames)
+    assert first[:3] == ["grad x", "data 2.0000", "grad ?"]
+    assert last[:3] == ["grad x", "data 2.0000", "grad -7.3730e-05"]
+    assert last[-3:] == ["grad of all", "data -1.0000", "grad 1.0000"]
+
+
+def test_animation_step_names_skip_labels_already_in_the_graph():
+    t0, w = Value(1.0, label="t0"), Value(2.0, label="w")
+    out = (t0 * w).tanh()
+    assert animate_backward(out).captions == [  # t0 is the leaf's label: the root is t1
+        "Step 1 of 2: t1.grad = 1.0000 is complete. Back through tanh: t2.grad = 0.0707.",
+        "Step 2 of 2: t2.grad = 0.0707 is complete. Back through *: t0.grad = 0.1413; "
+        "w.grad = 0.0707."]
 
 
 def test_animation_frames_keep_the_layout_and_highlight_the_step():

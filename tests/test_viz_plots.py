@@ -89,6 +89,16 @@ def test_history_of_numbers_is_one_loss_curve(tmp_path):
     assert_saves_png(fig, tmp_path / "history.png")
 
 
+def test_history_marks_points_no_segment_joins_and_only_those():
+    nan = float("nan")
+    fig = plot_history({"loss": [0.5], "val_loss": [1.0, nan, 0.5, nan, 0.3, 0.2],
+                        "smooth": [1.0, 0.5, 0.25]})
+    single, gappy, smooth = fig.axes[0].get_lines()
+    assert single.get_marker() == "o" and single.get_markevery() == [0]
+    assert gappy.get_marker() == "o" and gappy.get_markevery() == [0, 2]
+    assert smooth.get_marker() in (None, "None", "")  # an ordinary curve looks as before
+
+
 def test_history_puts_accuracies_on_a_second_axis():
     history = {"loss": [1.0, 0.4, 0.1], "val_loss": [1.2, 0.6, 0.3],
                "train_accuracy": [0.4, 0.7, 0.95]}

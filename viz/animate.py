@@ -22,7 +22,7 @@ import numpy as np
 from autograd_core import Node
 from autograd_core.graph import backward_steps
 
-from .graph import _draw, _Formatter, _nearest_nodes
+from .graph import _draw, _Formatter, _is_constant, _nearest_nodes
 
 SVG = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG)
@@ -78,12 +78,14 @@ class BackwardAnimation:
 
 
 def animate_backward(root, *, grad=None, names=None, module=None, rankdir: str = "LR",
-                     number_format: str = ".4f", max_nodes: int = 200,
+                     number_format: str | None = None, max_nodes: int = 200,
                      interval_ms: int = 1200) -> BackwardAnimation:
     """One frame per step of ``root``'s backward pass; the graph and its grads are untouched.
 
     Call it before ``backward()`` (or after ``backward(retain_graph=True)``): it runs the
-    steps itself, from the op table, without storing any gradient.
+    steps itself, from the op table, without storing any gradient. Nodes with neither a
+    label nor a name in ``names`` are called t0, t1, ... (names no label already uses);
+    ``number_format`` is as in ``draw_dot``.
 
         >>> from autograd_core import Value
         >>> from viz import animate_backward
@@ -95,14 +97,14 @@ def animate_backward(root, *, grad=None, names=None, module=None, rankdir: str =
     """
     if not isinstance(root, Node):
         raise TypeError("animate_backward takes the Value or Tensor to back-propagate from")
-    _, n_nodes = _nearest_nodes([root], max_nodes)
+    nodes, n_nodes = _nearest_nodes([root], max_nodes)
     if n_nodes > max_nodes:
         raise ValueError(f"the graph has {n_nodes} nodes, more than max_nodes={max_nodes}; an "
                          f"animation shows every step, so animate a smaller graph")
     steps = list(backward_steps(root, grad))
     fmt = _Formatter(number_format)
     show = (lambda g: fmt.array(g)) if isinstance(root.data, np.ndarray) else fmt.number
-    names = _with_step_names(root, steps, names)
+    names = _with_step_names(nodes, steps, names)
 
     # What every node shows after each step, and the captions
     received: dict[int, object] = {id(root): steps[0][1]} if steps else {}
@@ -132,7 +134,8 @@ def animate_backward(root, *, grad=None, names=None, module=None, rankdir: str =
                          rankdir=rankdir, number_format=number_format, max_nodes=max_nodes,
                          label_width=40, grad_texts=widest)
     base = ET.fromstring(drawing.pipe("svg"))
-    frames = [_frame(base, ids, texts, node, parents)
+    with_grad = {ids[id(n)] for n in nodes if not _is_constant(n)}  # boxes with a grad cell
+    frames = [_frame(base, ids, with_grad, texts, node, parents)
               for texts, (node, parents) in zip(texts_per_frame, highlights)]
     return BackwardAnimation(frames, captions, interval_ms)
 
@@ -149,23 +152,27 @@ class _StepNames:
         return node.label or self._by_id.get(id(node), "?")
 
 
-def _with_step_names(root, steps, names) -> _StepNames:
+def _with_step_names(nodes, steps, names) -> _StepNames:
     mapping = {name: node for name, node in (names or {}).items() if isinstance(node, Node)
                and not str(name).startswith("_")}
     named = {id(node) for node in mapping.values()}
+    # a made-up name must not read as another node's: skip the labels in the graph too
+    taken = set(mapping) | {node.label for node in nodes if node.label}
     made = 0
     for node, _, shares in steps:
         for candidate in (node, *[parent for parent, _ in shares]):
             if not candidate.label and id(candidate) not in named:
-                while f"t{made}" in mapping:
+                while f"t{made}" in taken:
                     made += 1
+                taken.add(f"t{made}")
                 mapping[f"t{made}"] = candidate
                 named.add(id(candidate))
     return _StepNames(mapping)
 
 
-def _frame(base: ET.Element, ids: dict, texts: dict, node, parents) -> str:
-    """The base SVG with this step's gradients, highlights and colours."""
+def _frame(base: ET.Element, ids: dict, with_grad: set, texts: dict, node, parents) -> str:
+    """The base SVG with this step's gradients, highlights and colours. ``with_grad``: the
+    DOT ids of the boxes that show a gradient, in their last cell (so their last text)."""
     svg = _copy(base)
     dot_id = {value: key for key, value in ids.items()}  # DOT id -> id(node)
     current, receiving = ids.get(id(node)), {ids.get(id(p)) for p in parents}
@@ -175,10 +182,10 @@ def _frame(base: ET.Element, ids: dict, texts: dict, node, parents) -> str:
             continue
         name = title.text or ""
         if group.get("class") == "node":
-            key = dot_id.get(name)
-            for text in group.iter(f"{{{SVG}}}text"):
-                if (text.text or "").startswith("grad "):
-                    text.text = texts.get(key, "grad ?")
+            # Found by place, not by its text: a label may read "grad x" too
+            shown = list(group.iter(f"{{{SVG}}}text"))
+            if name in with_grad and shown:
+                shown[-1].text = texts.get(dot_id.get(name), "grad ?")
             fill = CURRENT if name in (current, f"{current}_op") else \
                 RECEIVING if name in receiving else None
             if fill:

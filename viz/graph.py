@@ -20,7 +20,7 @@ import numpy as np
 
 from autograd_core import Node
 
-from .render import run_graphviz
+from .render import format_of, run_graphviz
 
 FONT = "Courier"  # monospace: every viewer's Courier-like font has the same advance width,
 #                   so text measured by Graphviz fits its box whatever font the viewer uses
@@ -52,12 +52,10 @@ class GraphDrawing:
         return run_graphviz(self.source, format)
 
     def render(self, path, format: str | None = None) -> str:
-        """Write the drawing to ``path``; the format is ``format`` or the path's suffix (svg)."""
+        """Write the drawing to ``path``; the format is ``format``, else the path's suffix
+        (``.jpg`` is jpeg; no suffix is svg; an unknown one is a ValueError)."""
         path = str(path)
-        if format is None:
-            suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
-            format = suffix if suffix in ("svg", "png", "jpeg", "gif", "dot") else "svg"
-        data = self.pipe(format)
+        data = self.pipe(format or format_of(path))
         with open(path, "wb") as file:
             file.write(data)
         return path
@@ -79,7 +77,9 @@ class GraphDrawing:
 
 # ----- text -----
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Every control character but the newline (which breaks the line); a tab too, which
+# Graphviz would otherwise show as nothing at all
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 def _html_text(text, width: int | None = 40) -> str:
@@ -104,11 +104,22 @@ def _table(cells, color: str) -> str:
             f'BGCOLOR="{color}"><TR>{row}</TR></TABLE>>')
 
 
-class _Formatter:
-    """Numbers and arrays as short text, with one number format."""
+# The default number format: four decimals, switching to exponent notation (four decimals
+# too: 2.0000e-05) where four decimals would show a tiny number as 0.0000 or a huge one as
+# hundreds of digits.
+FIXED, EXPONENT, TINY, HUGE = ".4f", ".4e", 1e-4, 1e6
 
-    def __init__(self, number_format: str, small: int = 6):
+
+class _Formatter:
+    """Numbers and arrays as short text, with one number format (None: the default)."""
+
+    def __init__(self, number_format: str | None, small: int = 6):
         self.number_format, self.small = number_format, small
+
+    def _spec(self, x: float) -> str:
+        if self.number_format is not None:
+            return self.number_format  # the user's choice, as given
+        return EXPONENT if x != 0 and not TINY <= abs(x) < HUGE else FIXED
 
     def number(self, x) -> str:
         if isinstance(x, (bool, np.bool_)):
@@ -116,7 +127,7 @@ class _Formatter:
         if isinstance(x, (int, np.integer)):
             return str(int(x))
         x = float(x)
-        return format(x, self.number_format) if np.isfinite(x) else str(x)
+        return format(x, self._spec(x)) if np.isfinite(x) else str(x)
 
     def array(self, a) -> str:
         a = np.asarray(a)
@@ -206,14 +217,17 @@ def _clusters(module, nodes) -> dict:
 
 
 def draw_dot(root, *, names=None, module=None, group_by_module: bool = False,
-             rankdir: str = "LR", number_format: str = ".4f", max_nodes: int = 500,
+             rankdir: str = "LR", number_format: str | None = None, max_nodes: int = 500,
              label_width: int = 40) -> GraphDrawing:
     """Draw the graph that computed ``root`` (a node, or a list of nodes).
 
     ``names`` maps names to nodes (``locals()`` works) for nodes without a ``label``;
     ``module`` names its parameters by their dotted names and, with ``group_by_module``,
     draws each module's parameters and the operations on them in a box of their own.
-    ``rankdir`` is 'LR' or 'TB'; ``number_format`` a format spec ('.4f', '.3g', ...).
+    ``rankdir`` is 'LR' or 'TB'; ``number_format`` a format spec ('.3g', '.2e', ...) used
+    for every number; by default four decimals ('.4f'), or exponent notation ('.4e',
+    ``2.0000e-05``) for a nonzero number below 1e-4 or from 1e6 in magnitude, so that a
+    tiny gradient never reads as 0.0000.
     At most ``max_nodes`` nodes are drawn, those nearest the root; the rest become one
     summary node that says how many were left out.
 
@@ -241,7 +255,8 @@ def _draw(root, *, names, module, group_by_module, rankdir, number_format, max_n
         raise ValueError(f"rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
-    format(1.0, number_format)  # a bad format spec fails here, with Python's message
+    if number_format is not None:
+        format(1.0, number_format)  # a bad format spec fails here, with Python's message
     roots = [root] if isinstance(root, Node) else list(root) if isinstance(
         root, (list, tuple)) else []
     if not roots or not all(isinstance(r, Node) for r in roots):
@@ -257,7 +272,7 @@ def _draw(root, *, names, module, group_by_module, rankdir, number_format, max_n
     owners = _clusters(module, nodes) if group_by_module else {}
     fmt = _Formatter(number_format)
     text = lambda s: _html_text(s, label_width)  # noqa: E731  (user text: wrapped)
-    ours = lambda s: _html_text(s, None)  # noqa: E731  (numbers: one line, never wrapped)
+    ours = lambda s: _html_text(s, None)  # noqa: E731  (numbers, captions: never wrapped)
 
     dot = graphviz.Digraph(
         graph_attr={"rankdir": rankdir, "fontname": FONT, "bgcolor": "white", "nodesep": "0.25"},
@@ -341,8 +356,9 @@ def _draw(root, *, names, module, group_by_module, rankdir, number_format, max_n
                     add(cluster, *entry)
     if summary_id:
         left_out = n_nodes - len(kept)
-        add(dot, summary_id, f"<{text(f'… {left_out:,} more nodes not drawn')}<BR/>"
-                             f"{text(f'(max_nodes={max_nodes})')}>", "box", COLORS["summary"])
-        dot.attr(label=f"<{text(f'showing {len(kept):,} of {n_nodes:,} nodes nearest the output')}>",
+        # our own text: never wrapped mid-word as user labels are
+        add(dot, summary_id, f"<{ours(f'… {left_out:,} more nodes not drawn')}<BR/>"
+                             f"{ours(f'(max_nodes={max_nodes})')}>", "box", COLORS["summary"])
+        dot.attr(label=f"<{ours(f'showing {len(kept):,} of {n_nodes:,} nodes nearest the output')}>",
                  labelloc="t")
     return GraphDrawing(dot, n_nodes, len(kept)), ids

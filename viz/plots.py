@@ -106,8 +106,11 @@ def plot_history(history, *, ax=None, title=None, logy=False, xlabel="step"):
     right = ax.twinx() if on_right else None
     for i, (name, values) in enumerate(series.items()):
         # Explicit colours: the twin axes would otherwise restart the colour cycle.
-        (right if name in on_right else ax).plot(np.arange(len(values)), values,
-                                                 color=f"C{i % 10}", label=name)
+        # A point with no finite neighbour joins no segment: a marker shows it.
+        alone = _isolated(values)
+        (right if name in on_right else ax).plot(
+            np.arange(len(values)), values, color=f"C{i % 10}", label=name,
+            **({"marker": "o", "markersize": 4, "markevery": alone} if alone else {}))
     left_names = [name for name in series if name not in on_right]
     ax.set_xlabel(xlabel)
     ax.set_ylabel(left_names[0] if len(left_names) == 1 else "value")
@@ -122,6 +125,15 @@ def plot_history(history, *, ax=None, title=None, logy=False, xlabel="step"):
     if title:
         ax.set_title(title)
     return fig
+
+
+def _isolated(values: np.ndarray) -> list[int]:
+    """Indices of the finite values whose neighbours are missing or not finite: a line
+    through the series draws nothing there."""
+    finite = np.isfinite(values)
+    before = np.concatenate([[False], finite[:-1]])
+    after = np.concatenate([finite[1:], [False]])
+    return np.flatnonzero(finite & ~before & ~after).tolist()
 
 
 def _style_accuracy_axis(ax, accuracies) -> None:
