@@ -618,8 +618,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     found = {}
 
     def deliver(node, g):
-        if node in wanted:
-            found[node] = g
+        if node in wanted:  # (recorded, a rule may still answer a constant: relu's 0.0)
+            found[node] = node._constant_like(g) if create_graph and not isinstance(
+                g, Node) else g
 
     order = _graph_order(outputs, reset_grads=False)
     _quiet_sweep(order, seeds, retain_graph, create_graph, deliver)

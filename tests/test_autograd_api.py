@@ -91,6 +91,16 @@ def test_backward_create_graph_on_values_gives_differentiable_grads():
     assert x.grad == pytest.approx(-math.sin(0.5))
 
 
+@pytest.mark.parametrize("leaf", [lambda: Value(-2.0), lambda: Tensor(-2.0, requires_grad=True)],
+                         ids=["Value", "Tensor"])
+def test_grad_with_create_graph_gives_nodes_even_where_a_rule_gives_a_constant(leaf):
+    """relu's rule answers 0.0 where relu is flat; recorded, that is still a node (without
+    history), as a Tensor's was and as PyTorch's is."""
+    x = leaf()
+    (dx,) = grad(x.relu(), x, create_graph=True)
+    assert isinstance(dx, type(x)) and not dx.requires_grad and float(dx.data) == 0.0
+
+
 def test_backward_create_graph_on_tensors():
     x = Tensor([0.5, -1.0, 2.0], requires_grad=True)
     (x ** 3).sum().backward(create_graph=True)
