@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 
 RENDER_EXAMPLE = 'autograd-core render "tanh(x*w + b)" x=2 w=-3 b=6.88 -o graph.svg'
 
@@ -77,17 +79,48 @@ def render(args) -> int:
             print(f"note: {name} is not used in the expression", file=sys.stderr)
 
     try:
-        # both made before either file is written, so that a failure leaves no file
-        drawing = viz.draw_dot(root, rankdir=args.rankdir)
-        animation = viz.animate_backward(root, rankdir=args.rankdir) if args.animate else None
-        print(f"wrote {drawing.render(args.output, format=format)}")
-        if animation is not None:
-            print(f"wrote {animation.save(args.animate)}")
+        # Both made, then both written to temporary files beside their targets, and only
+        # then moved into place: a failure leaves no file, and no file it would replace lost
+        contents = [(args.output, viz.draw_dot(root, rankdir=args.rankdir).pipe(format))]
+        if args.animate:
+            animation = viz.animate_backward(root, rankdir=args.rankdir)
+            contents.append((args.animate, animation.html().encode("utf-8")))
+        for path in _write_all(contents):
+            print(f"wrote {path}")
     except (RuntimeError, OSError, ValueError) as error:
         # RuntimeError: no Graphviz, or it failed (viz's message says what to install);
         # OSError: a file cannot be written; ValueError: a graph too big to animate
         return _fail(error)
     return 0
+
+
+def _write_all(contents) -> list[str]:
+    """Write each ``(path, bytes)``, all or none; returns the paths."""
+    temporary = []
+    try:
+        for path, data in contents:
+            try:
+                handle, temp_path = tempfile.mkstemp(
+                    dir=os.path.dirname(os.path.abspath(path)), prefix=".render.", suffix=".tmp")
+                temporary.append(temp_path)
+                with os.fdopen(handle, "wb") as file:
+                    file.write(data)
+            except OSError as error:  # named by the user's path, not the temporary one
+                raise OSError(f"cannot write {path}: {error.strerror or error}") from None
+    except BaseException:
+        for temp_path in temporary:
+            os.remove(temp_path)
+        raise
+    for (path, _), temp_path in zip(contents, temporary):
+        os.chmod(temp_path, 0o644 & ~_umask())  # mkstemp makes it private; a drawing is not
+        os.replace(temp_path, path)
+    return [path for path, _ in contents]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _format_of(path: str) -> str:

@@ -9,7 +9,9 @@
 """
 from __future__ import annotations
 
+import os
 import random
+import sys
 
 from .value import Value
 
@@ -108,8 +110,6 @@ def train_moons(steps: int = 100, seed: int = 0, progress: bool = True, history=
 
 def write_pictures(folder, model, history) -> list[str]:
     """The loss curve, the decision boundary and one neuron's graph, written into ``folder``."""
-    import os
-
     from viz import draw_dot
     from viz.plots import plot_decision_boundary, plot_history
 
@@ -137,6 +137,13 @@ def write_pictures(folder, model, history) -> list[str]:
 
 
 def main(args=None) -> int:
+    folder = getattr(args, "output_dir", None) or "autograd-core-demo"
+    try:  # before the training, so that a folder that cannot be made fails at once
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        print(f"autograd-core demo: error: cannot write pictures to {folder}: "
+              f"{error.strerror or error}", file=sys.stderr)
+        return 2
     print("1. Fitting f(x) = b3 + w3*cos(b2 + w2*exp(b1 + w1*sin(b0 + w0*x))) with Values")
     params, losses = fit(report_every=100)
     print("parameter   fitted    true")
@@ -148,7 +155,6 @@ def main(args=None) -> int:
     model, losses, accuracy = train_moons(history=history)
     print(f"{model.num_parameters()} parameters; loss fell from {losses[0]:.4f} to "
           f"{losses[-1]:.4f}; training accuracy {accuracy:.0%}")
-    folder = getattr(args, "output_dir", None) or "autograd-core-demo"
     paths = write_pictures(folder, model, history)
     print(f"\n3. Pictures written to {folder}/: " + ", ".join(p.rsplit("/", 1)[-1] for p in paths)
           + " (the loss curve, the decision boundary, the first neuron's graph)")

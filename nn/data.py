@@ -196,6 +196,9 @@ def default_collate(samples: list):
 
 
 def _stack(values) -> Tensor:
+    if isinstance(values[0], (dict, str, bytes)):
+        raise TypeError(f"default_collate stacks numbers, arrays and tensors (or tuples of "
+                        f"them), not {type(values[0]).__name__}; pass a collate_fn")
     arrays = [np.asarray(v.data if isinstance(v, Node) else v) for v in values]
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:  # numpy's message would not say that a collate_fn is the way out
@@ -250,7 +253,8 @@ class DataLoader:
             dataset, rows = self.dataset, indices
             while type(dataset) is Subset:
                 dataset, rows = dataset.dataset, np.asarray(dataset.indices)[rows]
-            if isinstance(dataset, TensorDataset):
+            # (exactly TensorDataset: a subclass's own __getitem__, a transform say, must run)
+            if type(dataset) is TensorDataset:
                 return tuple(Tensor(t.data[rows]) for t in dataset.tensors)
         samples = [self.dataset[int(i)] for i in indices]
         return (self.collate_fn or default_collate)(samples)

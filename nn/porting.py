@@ -1,9 +1,10 @@
 """Porting PyTorch training code: where each PyTorch name lives here.
 
 ``port(source)`` rewrites a script's PyTorch names by the table ``PORTING``, the README's
-"Coming from PyTorch" table: the imports and the ``torch.`` prefixes of ``torch.optim`` and
-``torch.randn``. ``FIG_7_8`` is the lectures' PyTorch training script (Understanding Deep
-Learning, fig. 7.8), verbatim; the tests, the notebook on PyTorch-style training and the
+"Coming from PyTorch" table: the imports, ``torch.utils.data``, ``torch.optim``,
+``torch.randn``, ``torch.tensor``, ``torch.manual_seed``, ``torch.save`` and ``torch.load``.
+Anything else of ``torch`` it leaves for you, and says so. ``FIG_7_8`` is the lectures'
+PyTorch training script (Understanding Deep Learning, fig. 7.8), verbatim; the tests, the notebook on PyTorch-style training and the
 benchmarks run it ported.
 
     >>> print(port("import torch, torch.nn as nn\\nx = torch.randn(100, 10)"))
@@ -11,15 +12,23 @@ benchmarks run it ported.
     x = autograd_core.randn(100, 10)
 """
 
+import re
+
 __all__ = ["PORTING", "port", "FIG_7_8"]
 
-# (PyTorch's name, ours), applied in this order
+# (a pattern of PyTorch's names, ours), applied in this order. An import is a whole line,
+# whether it ends the script or in \r\n.
 PORTING = [
-    ("import torch, torch.nn as nn\n", "import autograd_core, nn, nn.optim\n"),
-    ("from torch.utils.data import", "from nn.data import"),
-    ("from torch.optim.lr_scheduler import", "from nn.optim.lr_scheduler import"),
-    ("torch.optim.", "nn.optim."),
-    ("torch.randn(", "autograd_core.randn("),
+    (r"^import torch, torch\.nn as nn(?=\r?$)", "import autograd_core, nn, nn.optim"),
+    (r"^import torch\.nn as nn(?=\r?$)", "import nn, nn.optim"),
+    (r"^import torch(?=\r?$)", "import autograd_core, nn"),
+    (r"\btorch\.utils\.data\b", "nn.data"),
+    (r"\btorch\.optim\b", "nn.optim"),  # (and torch.optim.lr_scheduler with it)
+    (r"\btorch\.randn\(", "autograd_core.randn("),
+    (r"\btorch\.tensor\(", "autograd_core.Tensor("),
+    (r"\btorch\.manual_seed\(", "autograd_core.manual_seed("),
+    (r"\btorch\.save\(", "nn.save("),
+    (r"\btorch\.load\(", "nn.load("),
 ]
 
 
@@ -27,7 +36,7 @@ def port(source: str) -> str:
     """``source`` with PyTorch's names replaced by this project's; raises ``ValueError`` if
     a use of ``torch`` is left that the table does not cover."""
     for pytorch_name, our_name in PORTING:
-        source = source.replace(pytorch_name, our_name)
+        source = re.sub(pytorch_name, our_name, source, flags=re.MULTILINE)
     left = [line.strip() for line in source.splitlines() if "torch" in line]
     if left:
         raise ValueError(f"port: no rule for {left[0]!r}; port that line by hand")

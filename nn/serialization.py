@@ -17,6 +17,7 @@ import math
 import numbers
 import os
 import secrets
+import shutil
 import struct
 import zipfile
 import zlib
@@ -44,10 +45,12 @@ def save(obj, path) -> None:
         raise TypeError(f"save takes a Module or a mapping of names to arrays, "
                         f"not {type(state).__name__}")
     arrays = {_checked_name(name): _checked_array(name, value) for name, value in state.items()}
-    path = os.fspath(path)
-    directory, filename = os.path.split(os.path.abspath(path))
-    # Same directory, so that os.replace is an atomic rename, not a copy across file systems
-    temp_path = os.path.join(directory, f".{filename}.{secrets.token_hex(4)}.tmp")
+    # Through a symlink to the file it names, as numpy and torch write (a bytes path too)
+    path = os.path.realpath(os.fsdecode(os.fspath(path)))
+    directory = os.path.dirname(path)
+    # Same directory, so that os.replace is an atomic rename, not a copy across file systems;
+    # a short name, so that a filename near the 255-byte limit still leaves room for it
+    temp_path = os.path.join(directory, f".save.{secrets.token_hex(8)}.tmp")
     try:
         with open(temp_path, "xb") as file:
             with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
@@ -58,6 +61,8 @@ def save(obj, path) -> None:
                         np.lib.format.write_array(member, array, allow_pickle=False)
             file.flush()
             os.fsync(file.fileno())
+        if os.path.exists(path):  # an overwrite keeps the file's permissions (a private 0600)
+            shutil.copymode(path, temp_path)
         os.replace(temp_path, path)
     except BaseException:
         if os.path.exists(temp_path):

@@ -93,6 +93,27 @@ def test_unwritable_output_is_an_error_not_a_traceback(tmp_path):
     assert_refused(result, "No such file", printed=printed)
 
 
+def test_a_page_that_cannot_be_written_leaves_the_drawing_as_it_was(tmp_path):
+    """Both files are written to temporary ones first: the drawing is neither written alone
+    nor lost when the animation's path fails."""
+    drawing = tmp_path / "graph.svg"
+    drawing.write_text("the old drawing")
+    result = run(*NEURON, "-o", drawing, "--animate", tmp_path / "missing" / "backward.html")
+    assert_refused(result, "cannot write", "missing", printed=result.stdout)
+    assert drawing.read_text() == "the old drawing"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.svg"]  # no temporary left
+
+
+def test_demo_refuses_an_output_dir_it_cannot_make_before_training(tmp_path, capsys):
+    from autograd_core.cli import main as cli
+    blocked = tmp_path / "a file"
+    blocked.write_text("")
+    assert cli(["demo", "--output-dir", str(blocked)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing trained
+    assert captured.err.startswith("autograd-core demo: error: cannot write pictures to")
+
+
 def test_no_graphviz_is_an_error_with_a_hint(tmp_path, monkeypatch, capsys):
     import viz.render
     monkeypatch.setattr(viz.render, "find_graphviz", lambda: None)

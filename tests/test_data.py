@@ -169,6 +169,27 @@ def test_tensor_dataset_fast_path_skips_getitem(monkeypatch):
     assert sorted(sum(epoch_labels(loader), [])) == list(range(9))
 
 
+def test_a_tensor_dataset_subclass_keeps_its_own_getitem_in_the_loader():
+    """A subclass's __getitem__ (a transform) must run: only TensorDataset itself, alone or
+    under Subsets, is indexed a whole batch at a time."""
+    class Scaled(TensorDataset):
+        def __getitem__(self, index):
+            x, y = super().__getitem__(index)
+            return Tensor(x.data * 100), y
+
+    dataset = Scaled(np.arange(4.0), np.arange(4))
+    xb, yb = next(iter(DataLoader(dataset, batch_size=4)))
+    assert xb.tolist() == [0.0, 100.0, 200.0, 300.0] and yb.tolist() == [0, 1, 2, 3]
+    part, _ = random_split(dataset, [2, 2], seed=0)
+    xb, yb = next(iter(DataLoader(part, batch_size=2)))
+    assert xb.tolist() == [100.0 * label for label in yb.tolist()]
+
+
+def test_default_collate_names_samples_it_cannot_stack():
+    with pytest.raises(TypeError, match="not dict; pass a collate_fn"):
+        default_collate([{"x": 1}, {"x": 2}])
+
+
 def test_custom_collate_fn_gets_the_list_of_samples():
     seen = []
 

@@ -104,6 +104,25 @@ def test_round_trip_of_special_values_names_and_kinds(tmp_path):
         assert list(npz.keys()) == list(state)
 
 
+def test_overwriting_writes_through_a_symlink_and_keeps_the_permissions(tmp_path):
+    real, link = tmp_path / "real.npz", tmp_path / "latest.npz"
+    save({"w": np.zeros(2)}, real)
+    os.chmod(real, 0o600)
+    link.symlink_to(real)
+    save({"w": np.ones(2)}, link)
+    assert link.is_symlink() and load(real)["w"].tolist() == [1.0, 1.0]
+    assert (real.stat().st_mode & 0o777) == 0o600  # a private checkpoint stays private
+
+
+def test_a_long_file_name_and_a_bytes_path_save(tmp_path):
+    long_name = tmp_path / ("w" * 246 + ".npz")  # 250 bytes: under the 255 limit, with no room
+    save({"w": np.arange(3.0)}, long_name)       # for a temporary name built from it
+    assert load(long_name)["w"].tolist() == [0.0, 1.0, 2.0]
+    save({"w": np.arange(2.0)}, os.fsencode(tmp_path / "b.npz"))
+    assert load(tmp_path / "b.npz")["w"].tolist() == [0.0, 1.0]
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
 def test_save_takes_an_object_with_state_dict(tmp_path):
     class TinyModule:
         def __init__(self):
